@@ -1,0 +1,71 @@
+# Registers multi-rank tests. One test, many sizes: every size is its own CTest test
+# with the mpi label, a timeout (a hang is the usual failure of MPI code) and
+# PROCESSORS set so that `ctest -j` does not stack several farms on the same cores.
+
+cmake_host_system_information(RESULT TASKFARM_HOST_CORES QUERY NUMBER_OF_LOGICAL_CORES)
+
+# Launcher flags that this machine needs, decided here and nowhere else: OpenMPI refuses
+# to run as root without being told, and refuses more ranks than cores unless oversubscribed.
+execute_process(COMMAND id -u OUTPUT_VARIABLE TASKFARM_UID OUTPUT_STRIP_TRAILING_WHITESPACE)
+set(TASKFARM_MPIEXEC_ROOT_FLAGS "")
+if(TASKFARM_UID STREQUAL "0")
+  set(TASKFARM_MPIEXEC_ROOT_FLAGS --allow-run-as-root)
+endif()
+
+function(taskfarm_mpiexec_command out np)
+  set(flags ${TASKFARM_MPIEXEC_ROOT_FLAGS})
+  if(np GREATER TASKFARM_HOST_CORES)
+    list(APPEND flags --oversubscribe)
+  endif()
+  set(${out} ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} ${flags} PARENT_SCOPE)
+endfunction()
+
+# taskfarm_add_mpi_test(NAME name COMMAND exe args... SIZES 1 3 4 8 [TIMEOUT s]
+#                       [PASS_REGEX re] [LABELS extra])
+function(taskfarm_add_mpi_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT;PASS_REGEX" "COMMAND;SIZES;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  foreach(np IN LISTS T_SIZES)
+    taskfarm_mpiexec_command(launcher ${np})
+    set(test ${T_NAME}_np${np})
+    add_test(NAME ${test} COMMAND ${launcher} ${T_COMMAND})
+    set(processors ${np})
+    if(processors GREATER TASKFARM_HOST_CORES)
+      set(processors ${TASKFARM_HOST_CORES})
+    endif()
+    set_tests_properties(${test} PROPERTIES LABELS "mpi;${T_LABELS}" TIMEOUT ${T_TIMEOUT} PROCESSORS ${processors})
+    if(T_PASS_REGEX)
+      set_tests_properties(${test} PROPERTIES PASS_REGULAR_EXPRESSION "${T_PASS_REGEX}")
+    endif()
+  endforeach()
+endfunction()
+
+# taskfarm_add_expect_test(NAME name NP n COMMAND exe args... STATUS code|nonzero
+#                          OUTPUT regex [WITHIN seconds])
+# Runs the job and checks how it ended: its exit status, its output, and that it ended in time.
+function(taskfarm_add_expect_test)
+  cmake_parse_arguments(T "" "NAME;NP;STATUS;OUTPUT;WITHIN" "COMMAND" ${ARGN})
+  if(NOT T_WITHIN)
+    set(T_WITHIN 30)
+  endif()
+  if(T_NP)
+    taskfarm_mpiexec_command(launcher ${T_NP})
+  else()
+    set(launcher "")
+  endif()
+  string(REPLACE ";" "|" command "${launcher};${T_COMMAND}")
+  add_test(NAME ${T_NAME} COMMAND ${CMAKE_COMMAND}
+    "-DCOMMAND=${command}" "-DSTATUS=${T_STATUS}" "-DOUTPUT=${T_OUTPUT}" "-DWITHIN=${T_WITHIN}"
+    -P ${PROJECT_SOURCE_DIR}/cmake/expect.cmake)
+  math(EXPR timeout "${T_WITHIN} + 30")
+  set(processors 1)
+  if(T_NP)
+    set(processors ${T_NP})
+    if(processors GREATER TASKFARM_HOST_CORES)
+      set(processors ${TASKFARM_HOST_CORES})
+    endif()
+  endif()
+  set_tests_properties(${T_NAME} PROPERTIES LABELS "mpi;lifecycle" TIMEOUT ${timeout} PROCESSORS ${processors})
+endfunction()

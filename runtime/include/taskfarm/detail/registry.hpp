@@ -1,0 +1,36 @@
+#pragma once
+// Function shipping. Every rank runs the same binary, so a task is named by two things
+// that are stable across processes:
+//   - an *invoker*: a type-erased entry point `Bytes(FunctionAddress, args)` made for each
+//     callable type and registered at static initialisation under the hash of its mangled
+//     type name;
+//   - for plain functions, the function's *address* as a module and an offset inside it
+//     (ASLR moves modules, not the code inside them).
+// Stateless callables (captureless lambdas) need no address: the invoker makes one.
+
+#include <taskfarm/serialize.hpp>
+
+#include <cstdint>
+#include <span>
+
+namespace taskfarm::detail {
+
+struct FunctionAddress {
+    std::uint64_t module = 0;  // hash of the module's name; 0 = no function (stateless callable)
+    std::uint64_t offset = 0;
+};
+
+using Invoker = Bytes (*)(FunctionAddress function, std::span<const char> args);
+
+// Called from static initialisers; aborts the program on a hash collision.
+std::uint64_t register_invoker(const char* type_name, Invoker invoker);
+// Throws std::runtime_error for a key this binary does not know.
+Invoker find_invoker(std::uint64_t key);
+// A hash over every registered key: equal on ranks that can run the same tasks.
+std::uint64_t registry_fingerprint();
+
+FunctionAddress address_of_function(const void* function);
+// Throws std::runtime_error unless the address lands in executable code of a loaded module.
+const void* function_at(FunctionAddress address);
+
+}  // namespace taskfarm::detail

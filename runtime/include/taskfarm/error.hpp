@@ -1,0 +1,37 @@
+#pragma once
+// The errors a user of taskfarm can catch.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace taskfarm {
+
+// A task threw. Carries the identity of the remote exception: its type name, its
+// message, and the rank and host of the worker that ran it.
+class TaskError : public std::runtime_error {
+public:
+    TaskError(std::string type_name, std::string message, int rank, std::string host,
+              std::uint64_t task);
+
+    const std::string& type_name() const noexcept { return type_name_; }
+    const std::string& message() const noexcept { return message_; }
+    int rank() const noexcept { return rank_; }
+    const std::string& host() const noexcept { return host_; }
+    std::uint64_t task() const noexcept { return task_; }
+
+private:
+    std::string type_name_;
+    std::string message_;
+    int rank_;
+    std::string host_;
+    std::uint64_t task_;
+};
+
+// The farm cannot be used as asked (for example, a Future that was never assigned).
+class UsageError : public std::logic_error {
+public:
+    using std::logic_error::logic_error;
+};
+
+}  // namespace taskfarm

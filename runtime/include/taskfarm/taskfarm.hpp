@@ -1,0 +1,8 @@
+#pragma once
+// The umbrella header: everything a taskfarm program needs.
+
+#include <taskfarm/client.hpp>
+#include <taskfarm/error.hpp>
+#include <taskfarm/future.hpp>
+#include <taskfarm/launch.hpp>
+#include <taskfarm/serialize.hpp>

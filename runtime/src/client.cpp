@@ -1,0 +1,168 @@
+#include "client_core.hpp"
+
+#include "log.hpp"
+#include "roles.hpp"
+
+namespace taskfarm {
+namespace detail {
+
+TaskState::~TaskState() { core->forget(*this); }
+
+ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport)
+    : session_(std::move(session)),
+      transport_(std::move(transport)),
+      workers_(transport_ ? transport_->size() - first_worker_rank : 0) {
+    if (transport_) transport_->start([this](int source, Message&& message) { on_message(source, std::move(message)); });
+}
+
+std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args) {
+    auto task = std::make_shared<TaskState>();
+    task->core = shared_from_this();
+
+    if (!transport_) {  // inline: run it now, through the same bytes a worker would see
+        task->id = next_id_++;
+        try {
+            task->payload = find_invoker(code.invoker)(code.function, args);
+            task->status = TaskStatus::value;
+        } catch (...) {
+            auto error = describe_current_exception();
+            task->payload = encode_failure({error.type_name, error.message, own_rank(), host_name()});
+            task->status = TaskStatus::error;
+        }
+        return task;
+    }
+
+    std::lock_guard lock(mutex_);
+    if (closed_) throw UsageError("taskfarm: submit after the farm has shut down");
+    task->id = next_id_++;
+    live_.emplace(task->id, task.get());
+    transport_->post(scheduler_rank,
+                     Submit{{task->id, code.invoker, code.function.module, code.function.offset, std::move(args)}});
+    return task;
+}
+
+void ClientCore::on_message(int source, Message&& message) {
+    std::lock_guard lock(mutex_);
+    std::visit(
+        [&](auto& m) {
+            using M = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<M, Finished> || std::is_same_v<M, Fetched>) {
+                auto it = live_.find(m.task);
+                if (it == live_.end()) return;  // nobody holds a Future for it any more
+                auto& task = *it->second;
+                if constexpr (std::is_same_v<M, Finished>) {
+                    task.status = m.outcome == Outcome::value ? TaskStatus::value
+                                  : m.outcome == Outcome::held ? TaskStatus::held
+                                                               : TaskStatus::error;
+                    task.holder = source;
+                } else {
+                    task.fetched = true;
+                }
+                task.payload = std::move(m.payload);
+            } else {
+                throw ProtocolError("the client got an unexpected message (kind " + std::to_string(message.index() + 1) +
+                                    ") from rank " + std::to_string(source));
+            }
+        },
+        message);
+    changed_.notify_all();
+}
+
+void ClientCore::wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload) {
+    auto done = [&] {
+        if (task.status == TaskStatus::pending) return false;
+        return !need_payload || task.status != TaskStatus::held || task.fetched;
+    };
+    while (!done()) {
+        if (closed_) throw UsageError("taskfarm: waiting on a task after the farm has shut down");
+        if (need_payload && task.status == TaskStatus::held) request_fetch(task);
+        changed_.wait(lock);
+    }
+}
+
+void ClientCore::wait(TaskState& task) {
+    std::unique_lock lock(mutex_);
+    wait_locked(lock, task, false);
+}
+
+bool ClientCore::ready(TaskState& task) {
+    std::lock_guard lock(mutex_);
+    return task.status != TaskStatus::pending;
+}
+
+std::span<const char> ClientCore::result_bytes(TaskState& task) {
+    std::unique_lock lock(mutex_);
+    wait_locked(lock, task, true);
+    if (task.status == TaskStatus::error) {
+        auto failure = decode_failure(task.payload);
+        throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task.id);
+    }
+    // Once a result is here it never changes, so the span outlives the lock.
+    return task.payload;
+}
+
+void ClientCore::prefetch(TaskState& task) {
+    std::lock_guard lock(mutex_);
+    if (task.status == TaskStatus::held) request_fetch(task);
+}
+
+void ClientCore::request_fetch(TaskState& task) {
+    if (task.fetch_requested || closed_) return;
+    task.fetch_requested = true;
+    transport_->post(task.holder, Fetch{task.id});
+}
+
+void ClientCore::forget(TaskState& task) {
+    if (!transport_) return;
+    std::lock_guard lock(mutex_);
+    live_.erase(task.id);
+    bool kept_somewhere = task.status == TaskStatus::pending || task.status == TaskStatus::held;
+    if (kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
+}
+
+void ClientCore::shutdown(int status) {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        closed_ = true;
+        if (transport_) {
+            transport_->post(scheduler_rank, Shutdown{status});
+            transport_->finish();
+        }
+    }
+    changed_.notify_all();
+    if (transport_) transport_->join();
+    session_.reset();  // finalises MPI once every rank has reached this point
+}
+
+}  // namespace detail
+
+Client::Client(std::shared_ptr<detail::ClientCore> core) : core_(std::move(core)) {}
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&& other) noexcept {
+    if (this != &other) {
+        if (core_) core_->shutdown(0);
+        core_ = std::move(other.core_);
+    }
+    return *this;
+}
+Client::~Client() {
+    if (core_) core_->shutdown(0);
+}
+
+int Client::workers() const { return core_->workers(); }
+
+std::shared_ptr<detail::TaskState> Client::submit_bytes(const detail::TaskCode& code, Bytes args) {
+    return core_->submit(code, std::move(args));
+}
+
+void Client::prefetch_one(detail::TaskState& task) { core_->prefetch(task); }
+
+namespace detail {
+void wait(TaskState& task) { task.core->wait(task); }
+bool ready(TaskState& task) { return task.core->ready(task); }
+std::span<const char> result_bytes(TaskState& task) { return task.core->result_bytes(task); }
+std::uint64_t task_id(const TaskState& task) { return task.id; }
+}  // namespace detail
+
+}  // namespace taskfarm

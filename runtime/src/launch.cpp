@@ -1,0 +1,140 @@
+// Start-up and the end of the job: which rank plays which role, the checks every rank
+// must pass before a farm runs, and the exit status every rank leaves with.
+
+#include "client_core.hpp"
+#include "fingerprint.hpp"
+#include "log.hpp"
+#include "roles.hpp"
+
+#include <taskfarm/launch.hpp>
+
+#include <cstdlib>
+#include <exception>
+#include <iomanip>
+#include <sstream>
+
+namespace taskfarm {
+namespace detail {
+namespace {
+
+// Exit statuses of a job that could not start.
+constexpr int status_too_few_ranks = 2;
+constexpr int status_mismatched_programs = 3;
+
+[[noreturn]] void on_terminate() {
+    if (std::current_exception()) {
+        auto error = describe_current_exception();
+        fatal("ended by an uncaught exception: " + error.type_name + ": " + error.message);
+    }
+    fatal("std::terminate was called");
+}
+
+std::string hex(std::uint64_t value) {
+    std::ostringstream out;
+    out << std::hex << std::setw(16) << std::setfill('0') << value;
+    return out.str();
+}
+
+// Rank 0 explains why the job cannot start; every rank then leaves with `status`.
+int refuse_to_start(const MpiSession& session, const std::string& reason, int status) {
+    if (session.rank() == 0) log_line(reason);
+    return status;
+}
+
+// Returns 0 when the farm may start, or the status the job must end with.
+int check_startup(const MpiSession& session, const char* program) {
+    if (session.size() == 2) {
+        return refuse_to_start(
+            session,
+            std::string("a farm needs at least 3 ranks (rank 0 schedules, rank 1 runs your client code, ranks 2.. "
+                        "are workers), but this job has 2. Run with -np 3 or more, e.g. `mpirun -np 4 ") +
+                program + "`, or with no launcher (or -np 1) to run every task inline.",
+            status_too_few_ranks);
+    }
+    auto fingerprints = session.all_gather(program_fingerprint());
+    for (std::size_t rank = 1; rank < fingerprints.size(); ++rank) {
+        if (fingerprints[rank] != fingerprints[0]) {
+            return refuse_to_start(session,
+                                   "ranks run different programs: rank 0 has fingerprint " + hex(fingerprints[0]) +
+                                       " and rank " + std::to_string(rank) + " has " + hex(fingerprints[rank]) +
+                                       ". Every rank of a farm must run the same build of the same binary.",
+                                   status_mismatched_programs);
+        }
+    }
+    return 0;
+}
+
+struct Startup {
+    std::shared_ptr<MpiSession> session;
+    int early_status = 0;  // non-zero: the job ends now with this status
+};
+
+Startup start(int& argc, char**& argv) {
+    std::set_terminate(on_terminate);
+    Startup startup{std::make_shared<MpiSession>(argc, argv)};
+    auto& session = *startup.session;
+    set_identity(session.rank(), Role::unknown);
+    if (session.size() == 1) {
+        set_identity(0, Role::inline_client);
+        return startup;
+    }
+    startup.early_status = check_startup(session, argc > 0 ? argv[0] : "your_program");
+    if (startup.early_status == 0) {
+        auto role = session.rank() == scheduler_rank ? Role::scheduler
+                    : session.rank() == client_rank  ? Role::client
+                                                     : Role::worker;
+        set_identity(session.rank(), role);
+    }
+    return startup;
+}
+
+// Serves as scheduler or worker until the client is done; returns the job's status.
+int serve(std::shared_ptr<MpiSession> session) {
+    int status;
+    {
+        Transport transport(session->world());
+        status = session->rank() == scheduler_rank ? serve_scheduler(transport) : serve_worker(transport);
+    }
+    session.reset();
+    return status;
+}
+
+Client make_client(std::shared_ptr<MpiSession> session) {
+    std::unique_ptr<Transport> transport;
+    if (session->size() > 1) transport = std::make_unique<Transport>(session->world());
+    return ClientAccess::make(std::make_shared<ClientCore>(std::move(session), std::move(transport)));
+}
+
+}  // namespace
+
+int run(int& argc, char**& argv, std::function<int(Client&)> client_main) {
+    auto startup = start(argc, argv);
+    if (startup.early_status != 0) return startup.early_status;
+    if (startup.session->size() > 1 && startup.session->rank() != client_rank) return serve(std::move(startup.session));
+
+    auto client = make_client(std::move(startup.session));
+    int status;
+    try {
+        status = client_main(client);
+    } catch (...) {
+        auto error = describe_current_exception();
+        fatal("the client failed with an uncaught exception: " + error.type_name + ": " + error.message);
+    }
+    ClientAccess::core(client).shutdown(status);
+    return status;
+}
+
+}  // namespace detail
+
+Client initialize(int& argc, char**& argv) {
+    auto startup = detail::start(argc, argv);
+    if (startup.early_status != 0) {
+        startup.session.reset();
+        std::exit(startup.early_status);
+    }
+    if (startup.session->size() > 1 && startup.session->rank() != detail::client_rank)
+        std::exit(detail::serve(std::move(startup.session)));
+    return detail::make_client(std::move(startup.session));
+}
+
+}  // namespace taskfarm

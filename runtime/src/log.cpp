@@ -1,0 +1,79 @@
+#include "log.hpp"
+
+#include "transport.hpp"
+
+#include <cxxabi.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
+namespace taskfarm::detail {
+namespace {
+
+int identity_rank = -1;
+Role identity_role = Role::unknown;
+
+std::string demangle(const char* name) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> readable(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+    return status == 0 && readable ? readable.get() : name;
+}
+
+}  // namespace
+
+void set_identity(int rank, Role role) {
+    identity_rank = rank;
+    identity_role = role;
+}
+
+int own_rank() { return identity_rank; }
+
+std::string_view role_name(Role role) {
+    switch (role) {
+    case Role::scheduler: return "scheduler";
+    case Role::client: return "client";
+    case Role::worker: return "worker";
+    case Role::inline_client: return "inline client";
+    case Role::unknown: break;
+    }
+    return "starting";
+}
+
+const std::string& host_name() {
+    static const std::string name = [] {
+        char buffer[256] = {};
+        gethostname(buffer, sizeof buffer - 1);
+        return std::string(buffer);
+    }();
+    return name;
+}
+
+void log_line(std::string_view text) {
+    std::string line = "taskfarm[rank " + std::to_string(identity_rank) + " " + std::string(role_name(identity_role)) +
+                       "@" + host_name() + "]: ";
+    line.append(text);
+    line.push_back('\n');
+    auto unused = ::write(STDERR_FILENO, line.data(), line.size());
+    (void)unused;
+}
+
+void fatal(std::string_view cause) {
+    log_line(cause);
+    abort_job(1);
+}
+
+ExceptionDescription describe_current_exception() {
+    ExceptionDescription description{"unknown exception", "(not derived from std::exception)"};
+    if (auto* type = abi::__cxa_current_exception_type()) description.type_name = demangle(type->name());
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        description.message = e.what();
+    } catch (...) {
+    }
+    return description;
+}
+
+}  // namespace taskfarm::detail

@@ -1,0 +1,30 @@
+#pragma once
+// Every line the runtime prints names the rank, its role and its host.
+
+#include <exception>
+#include <string>
+#include <string_view>
+
+namespace taskfarm::detail {
+
+enum class Role { unknown, scheduler, client, worker, inline_client };
+
+void set_identity(int rank, Role role);
+std::string_view role_name(Role role);
+const std::string& host_name();
+int own_rank();
+
+// Writes "taskfarm[rank R role@host]: text" to stderr in one write.
+void log_line(std::string_view text);
+
+// Logs the cause and ends the whole job (every rank) with a non-zero status.
+[[noreturn]] void fatal(std::string_view cause);
+
+// "std::out_of_range: vector::_M_range_check ..." for the exception being handled.
+struct ExceptionDescription {
+    std::string type_name;
+    std::string message;
+};
+ExceptionDescription describe_current_exception();
+
+}  // namespace taskfarm::detail

@@ -1,0 +1,113 @@
+#include <taskfarm/detail/registry.hpp>
+
+#include <dlfcn.h>
+#include <link.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string_view>
+
+namespace taskfarm::detail {
+namespace {
+
+std::uint64_t fnv1a(std::string_view text, std::uint64_t hash = 14695981039346656037ull) {
+    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+    return hash;
+}
+
+// Static initialisers call register_invoker in no defined order, so the map is made on first use.
+std::map<std::uint64_t, Invoker>& invokers() {
+    static std::map<std::uint64_t, Invoker> map;
+    return map;
+}
+
+// The module (main program or shared library) that contains an address, and its load bias.
+struct Module {
+    std::uint64_t name_hash = 0;
+    std::uintptr_t bias = 0;
+    bool executable_contains = false;
+};
+
+struct ModuleQuery {
+    std::uintptr_t address = 0;       // find the module containing this address, or
+    std::uint64_t name_hash = 0;      // find the module with this name hash
+    Module found;
+    bool hit = false;
+};
+
+int visit_module(dl_phdr_info* info, size_t, void* data) {
+    auto& query = *static_cast<ModuleQuery*>(data);
+    const char* name = info->dlpi_name ? info->dlpi_name : "";
+    auto hash = fnv1a(name) | 1;  // never 0, which means "no function"
+    bool in_code = false;
+    for (int i = 0; i < info->dlpi_phnum; ++i) {
+        const auto& segment = info->dlpi_phdr[i];
+        if (segment.p_type != PT_LOAD || !(segment.p_flags & PF_X)) continue;
+        auto begin = info->dlpi_addr + segment.p_vaddr;
+        if (query.address >= begin && query.address < begin + segment.p_memsz) in_code = true;
+    }
+    bool match = query.name_hash != 0 ? hash == query.name_hash : in_code;
+    if (!match) return 0;
+    query.found = {hash, info->dlpi_addr, in_code};
+    query.hit = true;
+    return 1;
+}
+
+}  // namespace
+
+std::uint64_t register_invoker(const char* type_name, Invoker invoker) {
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
+    auto key = fnv1a(type_name);
+    auto [it, inserted] = invokers().emplace(key, invoker);
+    if (!inserted && it->second != invoker) {
+        std::fprintf(stderr, "taskfarm: two task types share the registry key %llx (%s); rename one\n",
+                     static_cast<unsigned long long>(key), type_name);
+        std::abort();
+    }
+    return key;
+}
+
+Invoker find_invoker(std::uint64_t key) {
+    auto it = invokers().find(key);
+    if (it == invokers().end())
+        throw std::runtime_error("taskfarm: unknown task type " + std::to_string(key) +
+                                 " (does every rank run the same binary?)");
+    return it->second;
+}
+
+std::uint64_t registry_fingerprint() {
+    std::uint64_t hash = fnv1a("taskfarm-registry");
+    for (const auto& [key, invoker] : invokers())
+        hash = fnv1a(std::string_view(reinterpret_cast<const char*>(&key), sizeof key), hash);
+    return hash;
+}
+
+FunctionAddress address_of_function(const void* function) {
+    ModuleQuery query;
+    query.address = reinterpret_cast<std::uintptr_t>(function);
+    dl_iterate_phdr(visit_module, &query);
+    if (!query.hit) throw std::runtime_error("taskfarm: this function is not in any loaded module's code");
+    return {query.found.name_hash, query.address - query.found.bias};
+}
+
+const void* function_at(FunctionAddress address) {
+    ModuleQuery by_name;
+    by_name.name_hash = address.module;
+    dl_iterate_phdr(visit_module, &by_name);
+    if (!by_name.hit) throw std::runtime_error("taskfarm: the task's function lives in a module this rank has not loaded");
+    auto absolute = by_name.found.bias + address.offset;
+
+    ModuleQuery check;
+    check.name_hash = address.module;
+    check.address = absolute;
+    dl_iterate_phdr(visit_module, &check);
+    if (!check.found.executable_contains)
+        throw std::runtime_error("taskfarm: the task's function address is not code in its module");
+    return reinterpret_cast<const void*>(absolute);
+}
+
+}  // namespace taskfarm::detail

@@ -1,0 +1,22 @@
+#pragma once
+// The ranks of a farm and what each one runs.
+
+#include "transport.hpp"
+
+namespace taskfarm::detail {
+
+constexpr int scheduler_rank = 0;
+constexpr int client_rank = 1;
+constexpr int first_worker_rank = 2;
+constexpr int smallest_farm = 3;
+
+// Tasks a worker may hold (queued or running) before it has to ask for more.
+constexpr std::size_t default_window = 16;
+// A result larger than this stays on the worker until the client fetches it.
+constexpr std::size_t inline_result_limit = 64 * 1024;
+
+// Each serves until the client shuts the farm down and returns the job's exit status.
+int serve_scheduler(Transport& transport);
+int serve_worker(Transport& transport);
+
+}  // namespace taskfarm::detail

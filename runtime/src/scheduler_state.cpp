@@ -1,0 +1,88 @@
+#include "scheduler_state.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace taskfarm::detail {
+
+SchedulerState::SchedulerState(std::vector<int> workers, std::size_t window) : window_(window) {
+    if (workers.empty()) throw std::invalid_argument("a scheduler needs at least one worker");
+    if (window == 0) throw std::invalid_argument("a scheduler's window must be at least 1");
+    for (int rank : workers) workers_.push_back({rank});
+}
+
+void SchedulerState::task_submitted(TaskSpec spec) {
+    if (stopped_) return;
+    if (!queue_.empty() && spec.task <= queue_.back().task)
+        throw ProtocolError("task ids must grow: got " + std::to_string(spec.task) + " after " +
+                            std::to_string(queue_.back().task));
+    queue_.push_back(std::move(spec));
+    dispatch();
+}
+
+void SchedulerState::task_done(int worker, TaskId task, bool held) {
+    if (stopped_) return;
+    auto running = running_.find(task);
+    if (running == running_.end() || running->second != worker)
+        throw ProtocolError("rank " + std::to_string(worker) + " reported task " + std::to_string(task) +
+                            " done, but it was not running there");
+    running_.erase(running);
+    auto it = std::find_if(workers_.begin(), workers_.end(), [&](const Worker& w) { return w.rank == worker; });
+    --it->in_flight;
+    bool released = released_.erase(task) > 0;
+    if (held) {
+        if (released) actions_.push_back(ReleaseResult{worker, task});
+        else holder_.emplace(task, worker);
+    }
+    dispatch();
+}
+
+void SchedulerState::task_released(TaskId task) {
+    if (stopped_) return;
+    if (auto held = holder_.find(task); held != holder_.end()) {
+        actions_.push_back(ReleaseResult{held->second, task});
+        holder_.erase(held);
+    } else if (running_.contains(task) || is_queued(task)) {
+        released_.insert(task);
+    }
+    // Otherwise the task finished with its result sent inline: nothing is kept anywhere.
+}
+
+void SchedulerState::shutdown_requested(int status) {
+    if (stopped_) return;
+    stopped_ = true;
+    for (const auto& worker : workers_) actions_.push_back(StopWorker{worker.rank, status});
+    actions_.push_back(FinishScheduler{});
+}
+
+std::vector<SchedulerAction> SchedulerState::take_actions() { return std::exchange(actions_, {}); }
+
+std::size_t SchedulerState::in_flight(int worker) const {
+    for (const auto& w : workers_)
+        if (w.rank == worker) return w.in_flight;
+    return 0;
+}
+
+bool SchedulerState::is_queued(TaskId task) const {
+    auto it = std::lower_bound(queue_.begin(), queue_.end(), task,
+                               [](const TaskSpec& spec, TaskId id) { return spec.task < id; });
+    return it != queue_.end() && it->task == task;
+}
+
+void SchedulerState::dispatch() {
+    while (!queue_.empty()) {
+        if (released_.erase(queue_.front().task) > 0) {  // cancelled before it was sent
+            queue_.pop_front();
+            continue;
+        }
+        auto least_busy = std::min_element(workers_.begin(), workers_.end(),
+                                           [](const Worker& a, const Worker& b) { return a.in_flight < b.in_flight; });
+        if (least_busy->in_flight >= window_) return;
+        ++least_busy->in_flight;
+        running_.emplace(queue_.front().task, least_busy->rank);
+        actions_.push_back(SendTask{least_busy->rank, std::move(queue_.front())});
+        queue_.pop_front();
+    }
+}
+
+}  // namespace taskfarm::detail

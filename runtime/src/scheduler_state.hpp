@@ -1,0 +1,73 @@
+#pragma once
+// The scheduler's decisions, with no I/O: events in, actions out. scheduler.cpp turns
+// messages into events and actions into messages; the unit tests feed events directly.
+
+#include "wire.hpp"
+
+#include <cstddef>
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+namespace taskfarm::detail {
+
+struct SendTask {
+    int worker;
+    TaskSpec spec;
+    friend bool operator==(const SendTask&, const SendTask&) = default;
+};
+struct ReleaseResult {
+    int worker;
+    TaskId task;
+    friend bool operator==(const ReleaseResult&, const ReleaseResult&) = default;
+};
+struct StopWorker {
+    int worker;
+    int status;
+    friend bool operator==(const StopWorker&, const StopWorker&) = default;
+};
+struct FinishScheduler {
+    friend bool operator==(const FinishScheduler&, const FinishScheduler&) = default;
+};
+using SchedulerAction = std::variant<SendTask, ReleaseResult, StopWorker, FinishScheduler>;
+
+class SchedulerState {
+public:
+    // window: how many tasks a worker may have queued or running at once, so that it never
+    // waits a round trip for its next task.
+    SchedulerState(std::vector<int> workers, std::size_t window);
+
+    void task_submitted(TaskSpec spec);
+    void task_done(int worker, TaskId task, bool held);
+    // The client no longer needs the task: cancel it if it has not been sent, free its result if held.
+    void task_released(TaskId task);
+    void shutdown_requested(int status);
+
+    std::vector<SchedulerAction> take_actions();
+
+    std::size_t queued() const { return queue_.size(); }
+    std::size_t in_flight(int worker) const;
+    std::size_t results_held() const { return holder_.size(); }
+
+private:
+    struct Worker {
+        int rank;
+        std::size_t in_flight = 0;
+    };
+    void dispatch();
+    bool is_queued(TaskId task) const;
+
+    std::vector<Worker> workers_;
+    std::size_t window_;
+    // Ordered by task id: ids grow with submission and the queue is first in, first out.
+    std::deque<TaskSpec> queue_;
+    std::unordered_map<TaskId, int> running_;   // task → worker
+    std::unordered_map<TaskId, int> holder_;    // task → worker that keeps its result
+    std::unordered_set<TaskId> released_;       // released while queued or running
+    bool stopped_ = false;
+    std::vector<SchedulerAction> actions_;
+};
+
+}  // namespace taskfarm::detail

@@ -1,0 +1,199 @@
+#include "transport.hpp"
+
+#include "log.hpp"
+
+#include <boost/mpi/collectives/all_gather.hpp>
+#include <boost/mpi/request.hpp>
+#include <boost/mpi/status.hpp>
+#include <mpi.h>
+#include <sys/prctl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+namespace taskfarm::detail {
+namespace {
+
+constexpr int frame_tag = 7;
+
+// Idle back-off: spin while traffic is likely, then yield, then sleep in growing steps up
+// to max_sleep, so that an idle rank costs next to no CPU even when ranks outnumber cores.
+constexpr unsigned spin_rounds = 64;
+constexpr unsigned yield_rounds = 128;
+constexpr auto first_sleep = std::chrono::microseconds(20);
+constexpr auto max_sleep = std::chrono::milliseconds(2);
+
+bool mpi_active() {
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    return initialized && !finalized;
+}
+
+}  // namespace
+
+MpiSession::MpiSession(int& argc, char**& argv)
+    : environment_(argc, argv, boost::mpi::threading::serialized, /*abort_on_exception=*/false) {
+    if (environment_.thread_level() < boost::mpi::threading::serialized)
+        throw std::runtime_error("taskfarm: the MPI library does not support MPI_THREAD_SERIALIZED");
+}
+
+std::vector<std::uint64_t> MpiSession::all_gather(std::uint64_t value) const {
+    std::vector<std::uint64_t> values;
+    boost::mpi::all_gather(world_, value, values);
+    return values;
+}
+
+void abort_job(int status) {
+    std::fflush(nullptr);
+    if (mpi_active()) MPI_Abort(MPI_COMM_WORLD, status);
+    std::_Exit(status);
+}
+
+struct Transport::Pending {
+    Bytes frame;
+    boost::mpi::request request;
+};
+
+Transport::Transport(const boost::mpi::communicator& world)
+    : world_(world, boost::mpi::comm_duplicate),
+      rank_(world_.rank()),
+      size_(world_.size()),
+      outboxes_(static_cast<std::size_t>(size_)) {}
+
+void Transport::start(Handler handler) {
+    handler_ = std::move(handler);
+    thread_ = std::thread([this] { progress_loop(); });
+}
+
+Transport::~Transport() { join(); }
+
+void Transport::post(int destination, const Message& message) {
+    {
+        std::lock_guard lock(mutex_);
+        if (finish_requested_) return;
+        encode(message, outboxes_[static_cast<std::size_t>(destination)]);
+        has_outgoing_ = true;
+        wake_requested_ = true;
+    }
+    wake_.notify_one();
+}
+
+void Transport::finish() {
+    {
+        std::lock_guard lock(mutex_);
+        finish_requested_ = true;
+        wake_requested_ = true;
+    }
+    wake_.notify_one();
+}
+
+void Transport::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+void Transport::progress_loop() {
+    // Sleeps below are short; the default 50 µs timer slack would dominate them.
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    bool finishing = false;
+    bool barrier_started = false;
+    MPI_Request barrier = MPI_REQUEST_NULL;
+    unsigned idle_rounds = 0;
+    try {
+        for (;;) {
+            bool active = receive_all(!finishing);
+            active |= flush_outboxes();
+            active |= complete_sends();
+            if (!finishing) {
+                std::lock_guard lock(mutex_);
+                finishing = finish_requested_;
+            }
+            // Finishing: once our own sends are delivered, join a non-blocking barrier while
+            // still draining what others send us. When it completes, every rank's sends have
+            // been delivered and MPI can be finalised without anyone waiting on anyone.
+            if (finishing && !barrier_started && sends_.empty()) {
+                std::lock_guard lock(mutex_);
+                if (!has_outgoing_) {
+                    MPI_Ibarrier(MPI_Comm(world_), &barrier);
+                    barrier_started = true;
+                }
+            }
+            if (barrier_started) {
+                int done = 0;
+                MPI_Test(&barrier, &done, MPI_STATUS_IGNORE);
+                if (done) return;
+            }
+            idle_rounds = active ? 0 : idle_rounds + 1;
+            if (!active) idle(idle_rounds);
+        }
+    } catch (const ProtocolError& e) {
+        fatal(std::string("protocol error: ") + e.what());
+    } catch (...) {
+        auto error = describe_current_exception();
+        fatal("the progress thread failed: " + error.type_name + ": " + error.message);
+    }
+}
+
+bool Transport::receive_all(bool deliver) {
+    bool any = false;
+    while (auto status = world_.iprobe(boost::mpi::any_source, frame_tag)) {
+        int source = status->source();
+        auto count = status->count<char>();
+        receive_buffer_.resize(static_cast<std::size_t>(count.value_or(0)));
+        world_.recv(source, frame_tag, receive_buffer_.data(), static_cast<int>(receive_buffer_.size()));
+        any = true;
+        if (!deliver) continue;
+        try {
+            decode_frame(receive_buffer_, [&](Message&& message) { handler_(source, std::move(message)); });
+        } catch (const ProtocolError& e) {
+            throw ProtocolError(std::string(e.what()) + " in a frame from rank " + std::to_string(source));
+        }
+    }
+    return any;
+}
+
+bool Transport::flush_outboxes() {
+    std::vector<std::pair<int, Bytes>> frames;
+    {
+        std::lock_guard lock(mutex_);
+        if (!has_outgoing_) return false;
+        for (int destination = 0; destination < size_; ++destination) {
+            auto& outbox = outboxes_[static_cast<std::size_t>(destination)];
+            if (!outbox.empty()) frames.emplace_back(destination, std::exchange(outbox, {}));
+        }
+        has_outgoing_ = false;
+    }
+    for (auto& [destination, frame] : frames) {
+        if (frame.size() > static_cast<std::size_t>(INT_MAX))
+            throw std::runtime_error("a frame of " + std::to_string(frame.size()) + " bytes is over MPI's 2 GiB count limit");
+        auto pending = std::make_unique<Pending>();
+        pending->frame = std::move(frame);
+        pending->request = world_.isend(destination, frame_tag, pending->frame.data(), static_cast<int>(pending->frame.size()));
+        sends_.push_back(std::move(pending));
+    }
+    return true;
+}
+
+bool Transport::complete_sends() {
+    auto before = sends_.size();
+    std::erase_if(sends_, [](auto& pending) { return pending->request.test().has_value(); });
+    return sends_.size() != before;
+}
+
+void Transport::idle(unsigned rounds) {
+    if (rounds < spin_rounds) return;
+    if (rounds < yield_rounds) {
+        std::this_thread::yield();
+        return;
+    }
+    auto doublings = std::min<unsigned>((rounds - yield_rounds) / 8, 10);
+    auto sleep = std::min<std::chrono::microseconds>(first_sleep * (1u << doublings), max_sleep);
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, sleep, [this] { return wake_requested_; });
+    wake_requested_ = false;
+}
+
+}  // namespace taskfarm::detail

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages taskfarm builds and tests with. Idempotent: it asks
+# apt only for what is missing, so a second run does nothing. Works as root or via sudo.
+set -euo pipefail
+
+packages=(
+  g++ make cmake pkg-config
+  openmpi-bin libopenmpi-dev
+  libboost-mpi-dev libboost-serialization-dev
+  libcereal-dev
+  libgtest-dev googletest
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install-deps: missing packages (${missing[*]}) and neither root nor sudo is available" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
