@@ -24,7 +24,7 @@ constexpr int frame_tag = 7;
 constexpr unsigned spin_rounds = 64;
 constexpr unsigned yield_rounds = 128;
 constexpr auto first_sleep = std::chrono::microseconds(20);
-constexpr auto max_sleep = std::chrono::milliseconds(2);
+constexpr auto max_sleep = std::chrono::milliseconds(10);
 
 bool mpi_active() {
     int initialized = 0, finalized = 0;

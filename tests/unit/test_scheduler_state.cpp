@@ -1,0 +1,103 @@
+#include "scheduler_state.hpp"
+
+#include <gtest/gtest.h>
+
+namespace taskfarm::detail {
+namespace {
+
+TaskSpec task(TaskId id) { return TaskSpec{id, 1, 0, 0, {}}; }
+
+std::vector<SchedulerAction> submit_all(SchedulerState& state, TaskId first, TaskId last) {
+    for (TaskId id = first; id <= last; ++id) state.task_submitted(task(id));
+    return state.take_actions();
+}
+
+TEST(SchedulerState, SpreadsTasksOverWorkersUpToTheWindow) {
+    SchedulerState state({2, 3}, 2);
+    auto actions = submit_all(state, 1, 5);
+    std::vector<SchedulerAction> expected{SendTask{2, task(1)}, SendTask{3, task(2)}, SendTask{2, task(3)},
+                                          SendTask{3, task(4)}};
+    EXPECT_EQ(actions, expected);
+    EXPECT_EQ(state.queued(), 1u);
+    EXPECT_EQ(state.in_flight(2), 2u);
+    EXPECT_EQ(state.in_flight(3), 2u);
+}
+
+TEST(SchedulerState, ADoneTaskFreesASlotForTheNextOne) {
+    SchedulerState state({2, 3}, 1);
+    submit_all(state, 1, 3);
+    state.task_done(3, 2, false);
+    std::vector<SchedulerAction> expected{SendTask{3, task(3)}};
+    EXPECT_EQ(state.take_actions(), expected);
+    EXPECT_EQ(state.queued(), 0u);
+}
+
+TEST(SchedulerState, ReleasingAQueuedTaskCancelsIt) {
+    SchedulerState state({2}, 1);
+    submit_all(state, 1, 3);
+    state.task_released(2);
+    state.task_done(2, 1, false);
+    std::vector<SchedulerAction> expected{SendTask{2, task(3)}};
+    EXPECT_EQ(state.take_actions(), expected);
+}
+
+TEST(SchedulerState, HeldResultIsFreedWhenReleased) {
+    SchedulerState state({2}, 4);
+    submit_all(state, 1, 1);
+    state.task_done(2, 1, true);
+    EXPECT_EQ(state.results_held(), 1u);
+    EXPECT_TRUE(state.take_actions().empty());
+    state.task_released(1);
+    std::vector<SchedulerAction> expected{ReleaseResult{2, 1}};
+    EXPECT_EQ(state.take_actions(), expected);
+    EXPECT_EQ(state.results_held(), 0u);
+}
+
+TEST(SchedulerState, ReleaseWhileRunningFreesTheResultWhenItArrives) {
+    SchedulerState state({2}, 4);
+    submit_all(state, 1, 1);
+    state.task_released(1);
+    EXPECT_TRUE(state.take_actions().empty());
+    state.task_done(2, 1, true);
+    std::vector<SchedulerAction> expected{ReleaseResult{2, 1}};
+    EXPECT_EQ(state.take_actions(), expected);
+    EXPECT_EQ(state.results_held(), 0u);
+}
+
+TEST(SchedulerState, ReleaseOfAnInlineResultLeavesNothingBehind) {
+    SchedulerState state({2}, 4);
+    submit_all(state, 1, 1);
+    state.task_done(2, 1, false);
+    state.task_released(1);
+    EXPECT_TRUE(state.take_actions().empty());
+    state.task_submitted(task(2));
+    std::vector<SchedulerAction> expected{SendTask{2, task(2)}};
+    EXPECT_EQ(state.take_actions(), expected);
+}
+
+TEST(SchedulerState, ShutdownStopsEveryWorkerThenFinishes) {
+    SchedulerState state({2, 3, 4}, 4);
+    submit_all(state, 1, 2);
+    state.shutdown_requested(5);
+    std::vector<SchedulerAction> expected{StopWorker{2, 5}, StopWorker{3, 5}, StopWorker{4, 5}, FinishScheduler{}};
+    EXPECT_EQ(state.take_actions(), expected);
+    state.task_submitted(task(3));
+    state.shutdown_requested(0);
+    EXPECT_TRUE(state.take_actions().empty());
+}
+
+TEST(SchedulerState, ADoneReportFromTheWrongWorkerIsAProtocolError) {
+    SchedulerState state({2, 3}, 4);
+    submit_all(state, 1, 1);
+    EXPECT_THROW(state.task_done(3, 1, false), ProtocolError);
+    EXPECT_THROW(state.task_done(2, 99, false), ProtocolError);
+}
+
+TEST(SchedulerState, TaskIdsMustGrow) {
+    SchedulerState state({2}, 1);
+    submit_all(state, 1, 3);
+    EXPECT_THROW(state.task_submitted(task(2)), ProtocolError);
+}
+
+}  // namespace
+}  // namespace taskfarm::detail
