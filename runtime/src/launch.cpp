@@ -8,6 +8,7 @@
 
 #include <taskfarm/launch.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <iomanip>
@@ -91,11 +92,16 @@ Startup start(int& argc, char**& argv) {
 // Serves as scheduler or worker until the client is done; returns the job's status.
 int serve(std::shared_ptr<MpiSession> session) {
     int status;
+    bool abandoned_task = false;
     {
         Transport transport(session->world());
-        status = session->rank() == scheduler_rank ? serve_scheduler(transport) : serve_worker(transport);
+        status = session->rank() == scheduler_rank ? serve_scheduler(transport) : serve_worker(transport, abandoned_task);
     }
     session.reset();
+    if (abandoned_task) {
+        std::fflush(nullptr);
+        std::_Exit(status);
+    }
     return status;
 }
 

@@ -17,6 +17,8 @@ constexpr std::size_t inline_result_limit = 64 * 1024;
 
 // Each serves until the client shuts the farm down and returns the job's exit status.
 int serve_scheduler(Transport& transport);
-int serve_worker(Transport& transport);
+// abandoned_task: a task was still running at shutdown; its thread is detached, so the
+// process must end without running static destructors under it.
+int serve_worker(Transport& transport, bool& abandoned_task);
 
 }  // namespace taskfarm::detail

@@ -64,7 +64,7 @@ void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport) 
 
 }  // namespace
 
-int serve_worker(Transport& transport) {
+int serve_worker(Transport& transport, bool& abandoned_task) {
     auto shared = std::make_shared<WorkerShared>();
     int status = 0;
 
@@ -102,12 +102,11 @@ int serve_worker(Transport& transport) {
 
     std::thread executor([shared, &transport] { execute(shared, transport); });
     transport.join();
-    bool busy;
     {
         std::lock_guard lock(shared->mutex);
-        busy = shared->running_task;
+        abandoned_task = shared->running_task;
     }
-    if (busy) {
+    if (abandoned_task) {
         // A task cannot be interrupted; it is abandoned and ends with the process.
         log_line("the farm shut down while a task was still running; its result is dropped");
         executor.detach();
