@@ -18,6 +18,9 @@ namespace taskfarm::detail {
 namespace {
 
 constexpr int frame_tag = 7;
+constexpr int attachment_tag = 8;
+// MPI counts are ints: an attachment travels in pieces of at most this many bytes.
+constexpr std::size_t attachment_piece = std::size_t(1) << 30;
 
 // Idle back-off: spin while traffic is likely, then yield, then sleep in growing steps up
 // to max_sleep, so that an idle rank costs next to no CPU even when ranks outnumber cores.
@@ -54,8 +57,8 @@ void abort_job(int status) {
 }
 
 struct Transport::Pending {
-    Bytes frame;
-    boost::mpi::request request;
+    Frame frame;
+    std::vector<boost::mpi::request> requests;  // head, then every attachment piece
 };
 
 Transport::Transport(const boost::mpi::communicator& world)
@@ -71,11 +74,11 @@ void Transport::start(Handler handler) {
 
 Transport::~Transport() { join(); }
 
-void Transport::post(int destination, const Message& message) {
+void Transport::post(int destination, Message message) {
     {
         std::lock_guard lock(mutex_);
         if (finish_requested_) return;
-        encode(message, outboxes_[static_cast<std::size_t>(destination)]);
+        encode(std::move(message), outboxes_[static_cast<std::size_t>(destination)]);
         has_outgoing_ = true;
         wake_requested_ = true;
     }
@@ -145,9 +148,11 @@ bool Transport::receive_all(bool deliver) {
         receive_buffer_.resize(static_cast<std::size_t>(count.value_or(0)));
         world_.recv(source, frame_tag, receive_buffer_.data(), static_cast<int>(receive_buffer_.size()));
         any = true;
-        if (!deliver) continue;
         try {
-            decode_frame(receive_buffer_, [&](Message&& message) { handler_(source, std::move(message)); });
+            auto attachments = receive_attachments(source, receive_buffer_);
+            if (!deliver) continue;
+            decode_frame(receive_buffer_, std::move(attachments),
+                         [&](Message&& message) { handler_(source, std::move(message)); });
         } catch (const ProtocolError& e) {
             throw ProtocolError(std::string(e.what()) + " in a frame from rank " + std::to_string(source));
         }
@@ -155,23 +160,47 @@ bool Transport::receive_all(bool deliver) {
     return any;
 }
 
+// The sender posted every piece right after the head, so these receives complete promptly;
+// MPI keeps progressing our own sends meanwhile.
+std::vector<Bytes> Transport::receive_attachments(int source, std::span<const char> sealed_head) {
+    std::vector<Bytes> attachments;
+    for (auto size : read_attachment_table(sealed_head).sizes) {
+        Bytes& attachment = attachments.emplace_back(static_cast<std::size_t>(size));
+        for (std::size_t offset = 0; offset < attachment.size(); offset += attachment_piece) {
+            auto piece = std::min(attachment_piece, attachment.size() - offset);
+            world_.recv(source, attachment_tag, attachment.data() + offset, static_cast<int>(piece));
+        }
+    }
+    return attachments;
+}
+
 bool Transport::flush_outboxes() {
-    std::vector<std::pair<int, Bytes>> frames;
+    std::vector<std::pair<int, Frame>> frames;
     {
         std::lock_guard lock(mutex_);
         if (!has_outgoing_) return false;
         for (int destination = 0; destination < size_; ++destination) {
             auto& outbox = outboxes_[static_cast<std::size_t>(destination)];
-            if (!outbox.empty()) frames.emplace_back(destination, std::exchange(outbox, {}));
+            if (!outbox.head.empty()) frames.emplace_back(destination, std::exchange(outbox, {}));
         }
         has_outgoing_ = false;
     }
     for (auto& [destination, frame] : frames) {
-        if (frame.size() > static_cast<std::size_t>(INT_MAX))
-            throw std::runtime_error("a frame of " + std::to_string(frame.size()) + " bytes is over MPI's 2 GiB count limit");
+        seal(frame);
+        if (frame.head.size() > static_cast<std::size_t>(INT_MAX))
+            throw std::runtime_error("a frame head of " + std::to_string(frame.head.size()) +
+                                     " bytes is over MPI's 2 GiB count limit");
         auto pending = std::make_unique<Pending>();
         pending->frame = std::move(frame);
-        pending->request = world_.isend(destination, frame_tag, pending->frame.data(), static_cast<int>(pending->frame.size()));
+        auto& head = pending->frame.head;
+        pending->requests.push_back(world_.isend(destination, frame_tag, head.data(), static_cast<int>(head.size())));
+        for (auto& attachment : pending->frame.attachments) {
+            for (std::size_t offset = 0; offset < attachment.size(); offset += attachment_piece) {
+                auto piece = std::min(attachment_piece, attachment.size() - offset);
+                pending->requests.push_back(
+                    world_.isend(destination, attachment_tag, attachment.data() + offset, static_cast<int>(piece)));
+            }
+        }
         sends_.push_back(std::move(pending));
     }
     return true;
@@ -179,7 +208,10 @@ bool Transport::flush_outboxes() {
 
 bool Transport::complete_sends() {
     auto before = sends_.size();
-    std::erase_if(sends_, [](auto& pending) { return pending->request.test().has_value(); });
+    std::erase_if(sends_, [](auto& pending) {
+        std::erase_if(pending->requests, [](auto& request) { return request.test().has_value(); });
+        return pending->requests.empty();
+    });
     return sends_.size() != before;
 }
 

@@ -51,8 +51,9 @@ public:
 
     // Starts the progress thread, which from now on calls handler for each incoming message.
     void start(Handler handler);
-    // Thread-safe. Encodes the message into the destination's outbox and wakes the progress thread.
-    void post(int destination, const Message& message);
+    // Thread-safe. Encodes the message into the destination's outbox and wakes the progress
+    // thread. Large byte strings in the message are moved into the outbox, not copied.
+    void post(int destination, Message message);
     // Thread-safe. The role is done: what was posted is still delivered, later posts are
     // dropped and incoming messages discarded. Once every rank has finished and every send
     // has been delivered, the progress thread ends.
@@ -66,6 +67,7 @@ public:
 private:
     void progress_loop();
     bool receive_all(bool deliver);
+    std::vector<Bytes> receive_attachments(int source, std::span<const char> sealed_head);
     bool flush_outboxes();
     bool complete_sends();
     void idle(unsigned rounds);
@@ -77,7 +79,7 @@ private:
 
     std::mutex mutex_;  // guards the four members below
     std::condition_variable wake_;
-    std::vector<Bytes> outboxes_;
+    std::vector<Frame> outboxes_;
     bool has_outgoing_ = false;
     bool finish_requested_ = false;
     bool wake_requested_ = false;  // set by post and finish so a sleeping progress thread wakes

@@ -8,7 +8,7 @@ namespace {
 
 class Writer {
 public:
-    explicit Writer(Bytes& out) : out_(out) {}
+    explicit Writer(Bytes& out, std::vector<Bytes>* attachments = nullptr) : out_(out), attachments_(attachments) {}
 
     template <class Int>
         requires std::is_integral_v<Int> || std::is_enum_v<Int>
@@ -22,14 +22,20 @@ public:
         out_.insert(out_.end(), bytes.begin(), bytes.end());
     }
     void put(const std::string& text) { put(std::span<const char>(text.data(), text.size())); }
+    void put(Bytes&& bytes) {
+        if (!attachments_ || bytes.size() < attachment_threshold) return put(std::span<const char>(bytes));
+        put<std::uint64_t>(bytes.size());
+        attachments_->push_back(std::move(bytes));
+    }
 
 private:
     Bytes& out_;
+    std::vector<Bytes>* attachments_;
 };
 
 class Reader {
 public:
-    explicit Reader(std::span<const char> in) : in_(in) {}
+    explicit Reader(std::span<const char> in, Attachments* attachments = nullptr) : in_(in), attachments_(attachments) {}
 
     template <class Int>
     Int get() {
@@ -38,7 +44,9 @@ public:
         return value;
     }
     Bytes get_bytes() {
-        auto bytes = take(get<std::uint64_t>());
+        auto size = get<std::uint64_t>();
+        if (attachments_ && size >= attachment_threshold) return attachments_->take(size);
+        auto bytes = take(size);
         return Bytes(bytes.begin(), bytes.end());
     }
     std::string get_string() {
@@ -61,15 +69,16 @@ private:
     }
 
     std::span<const char> in_;
+    Attachments* attachments_;
     std::size_t used_ = 0;
 };
 
-void put_spec(Writer& w, const TaskSpec& spec) {
+void put_spec(Writer& w, TaskSpec& spec) {
     w.put(spec.task);
     w.put(spec.invoker);
     w.put(spec.module);
     w.put(spec.offset);
-    w.put(spec.args);
+    w.put(std::move(spec.args));
 }
 
 TaskSpec get_spec(Reader& r) {
@@ -88,24 +97,30 @@ Kind kind_of(const Message& message) {
 
 }  // namespace
 
-void encode(const Message& message, Bytes& frame) {
-    Writer w(frame);
+Bytes Attachments::take(std::uint64_t size) {
+    if (next_ == list_.size()) throw ProtocolError("a message refers to an attachment the frame does not have");
+    if (list_[next_].size() != size) throw ProtocolError("an attachment's size differs from what its message says");
+    return std::move(list_[next_++]);
+}
+
+void encode(Message message, Frame& frame) {
+    Writer w(frame.head, &frame.attachments);
     w.put(kind_of(message));
     std::visit(
-        [&](const auto& m) {
+        [&](auto& m) {
             using M = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<M, Submit> || std::is_same_v<M, Run>) {
                 put_spec(w, m.spec);
             } else if constexpr (std::is_same_v<M, Finished>) {
                 w.put(m.task);
                 w.put(m.outcome);
-                w.put(m.payload);
+                w.put(std::move(m.payload));
             } else if constexpr (std::is_same_v<M, Done>) {
                 w.put(m.task);
                 w.put<std::uint8_t>(m.held ? 1 : 0);
             } else if constexpr (std::is_same_v<M, Fetched>) {
                 w.put(m.task);
-                w.put(m.payload);
+                w.put(std::move(m.payload));
             } else if constexpr (std::is_same_v<M, Fetch> || std::is_same_v<M, Release>) {
                 w.put(m.task);
             } else {
@@ -116,8 +131,31 @@ void encode(const Message& message, Bytes& frame) {
         message);
 }
 
-std::pair<Message, std::size_t> decode_one(std::span<const char> bytes) {
-    Reader r(bytes);
+void seal(Frame& frame) {
+    Writer w(frame.head);
+    for (const auto& attachment : frame.attachments) w.put<std::uint64_t>(attachment.size());
+    w.put(static_cast<std::uint32_t>(frame.attachments.size()));
+}
+
+AttachmentTable read_attachment_table(std::span<const char> sealed_head) {
+    if (sealed_head.size() < sizeof(std::uint32_t)) throw ProtocolError("truncated frame: no attachment table");
+    std::uint32_t count;
+    std::memcpy(&count, sealed_head.data() + sealed_head.size() - sizeof count, sizeof count);
+    auto table_size = std::uint64_t(count) * sizeof(std::uint64_t) + sizeof count;
+    if (table_size > sealed_head.size()) throw ProtocolError("truncated frame: attachment table");
+    AttachmentTable table;
+    table.messages_size = sealed_head.size() - static_cast<std::size_t>(table_size);
+    Reader r(sealed_head.subspan(table.messages_size));
+    for (std::uint32_t i = 0; i < count; ++i) {
+        auto size = r.get<std::uint64_t>();
+        if (size < attachment_threshold) throw ProtocolError("an attachment smaller than the attachment threshold");
+        table.sizes.push_back(size);
+    }
+    return table;
+}
+
+std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachments& attachments) {
+    Reader r(bytes, &attachments);
     auto kind = r.get<std::uint8_t>();
     Message message;
     switch (static_cast<Kind>(kind)) {

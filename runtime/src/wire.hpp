@@ -2,9 +2,14 @@
 // The wire protocol: every message kind, its fields, and the byte layout. Pure code,
 // no MPI. docs/protocol.md has the table of who sends what to whom.
 //
-// A frame (one MPI message) is a sequence of encoded messages. Each message is
+// A frame is what one rank sends another in one go: a head (one MPI message) holding a
+// sequence of encoded messages, then the frame's attachments, each its own MPI message(s).
+// Each message is
 //   u8 kind | fields in declaration order
-// with integers little-endian fixed width and byte strings as u64 length + bytes.
+// with integers fixed width in the machine's byte order and byte strings as u64 length +
+// bytes. A byte string of attachment_threshold bytes or more is not copied into the head:
+// it becomes the frame's next attachment and the head keeps only its length. A sealed head
+// ends with the attachment table: u64 size per attachment, then u32 count.
 
 #include <taskfarm/serialize.hpp>
 
@@ -102,25 +107,54 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// Appends one encoded message to a frame.
-void encode(const Message& message, Bytes& frame);
-// Decodes every message of a frame, in order; throws ProtocolError on malformed bytes.
+constexpr std::size_t attachment_threshold = 64 * 1024;
+
+struct Frame {
+    Bytes head;
+    std::vector<Bytes> attachments;
+};
+
+// Large byte strings a head refers to, handed out in order while decoding.
+class Attachments {
+public:
+    explicit Attachments(std::vector<Bytes> list) : list_(std::move(list)) {}
+    Bytes take(std::uint64_t size);
+    bool all_taken() const { return next_ == list_.size(); }
+
+private:
+    std::vector<Bytes> list_;
+    std::size_t next_ = 0;
+};
+
+// Appends one message to a frame; its large byte strings are moved, not copied.
+void encode(Message message, Frame& frame);
+// Appends the attachment table; the frame is then ready to send.
+void seal(Frame& frame);
+// The attachment sizes a sealed head announces, and the length of its messages part.
+struct AttachmentTable {
+    std::vector<std::uint64_t> sizes;
+    std::size_t messages_size = 0;
+};
+AttachmentTable read_attachment_table(std::span<const char> sealed_head);
+
+// Decodes the message at the start of `bytes`; returns it and how many bytes it used.
+std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachments& attachments);
+
+// Decodes every message of a received frame, in order; throws ProtocolError on malformed bytes.
 template <class Visit>
-void decode_frame(std::span<const char> frame, Visit&& visit);
+void decode_frame(std::span<const char> sealed_head, std::vector<Bytes> attachment_list, Visit&& visit) {
+    auto table = read_attachment_table(sealed_head);
+    auto messages = sealed_head.first(table.messages_size);
+    Attachments attachments(std::move(attachment_list));
+    while (!messages.empty()) {
+        auto [message, used] = decode_one(messages, attachments);
+        messages = messages.subspan(used);
+        visit(std::move(message));
+    }
+    if (!attachments.all_taken()) throw ProtocolError("a frame announces more attachments than its messages use");
+}
 
 Bytes encode_failure(const TaskFailure& failure);
 TaskFailure decode_failure(std::span<const char> bytes);
-
-// Decodes the message at the start of `bytes`; returns it and how many bytes it used.
-std::pair<Message, std::size_t> decode_one(std::span<const char> bytes);
-
-template <class Visit>
-void decode_frame(std::span<const char> frame, Visit&& visit) {
-    while (!frame.empty()) {
-        auto [message, used] = decode_one(frame);
-        frame = frame.subspan(used);
-        visit(std::move(message));
-    }
-}
 
 }  // namespace taskfarm::detail

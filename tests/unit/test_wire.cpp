@@ -23,60 +23,100 @@ std::vector<Message> every_kind() {
             Stop{-1}};
 }
 
+std::vector<Message> decode_all(Frame frame) {
+    std::vector<Message> decoded;
+    decode_frame(frame.head, std::move(frame.attachments), [&](Message&& m) { decoded.push_back(std::move(m)); });
+    return decoded;
+}
+
+Frame sealed(const std::vector<Message>& messages) {
+    Frame frame;
+    for (const auto& message : messages) encode(message, frame);
+    seal(frame);
+    return frame;
+}
+
+// One message alone, without a frame around it.
+Bytes encoded(const Message& message) {
+    Frame frame;
+    encode(message, frame);
+    return frame.head;
+}
+
+Message decode_alone(std::span<const char> bytes) {
+    Attachments none({});
+    return decode_one(bytes, none).first;
+}
+
 TEST(Wire, EveryMessageKindRoundTrips) {
     for (const auto& message : every_kind()) {
-        Bytes frame;
-        encode(message, frame);
-        auto [decoded, used] = decode_one(frame);
-        EXPECT_EQ(used, frame.size());
-        EXPECT_EQ(decoded, message) << "kind " << message.index() + 1;
+        EXPECT_EQ(decode_all(sealed({message})), std::vector<Message>{message}) << "kind " << message.index() + 1;
     }
 }
 
 TEST(Wire, AFrameCarriesManyMessagesInOrder) {
     auto messages = every_kind();
-    Bytes frame;
-    for (const auto& message : messages) encode(message, frame);
-    std::vector<Message> decoded;
-    decode_frame(frame, [&](Message&& m) { decoded.push_back(std::move(m)); });
-    EXPECT_EQ(decoded, messages);
+    EXPECT_EQ(decode_all(sealed(messages)), messages);
+}
+
+TEST(Wire, LargeByteStringsTravelAsAttachmentsNotInTheHead) {
+    Bytes big(attachment_threshold, 'b');
+    Bytes small(attachment_threshold - 1, 's');
+    std::vector<Message> messages{Fetched{1, big}, Fetched{2, small}, detail::Run{{3, 1, 0, 0, big}}};
+    auto frame = sealed(messages);
+    ASSERT_EQ(frame.attachments.size(), 2u);
+    EXPECT_LT(frame.head.size(), small.size() + 200);
+    EXPECT_EQ(read_attachment_table(frame.head).sizes, (std::vector<std::uint64_t>{big.size(), big.size()}));
+    EXPECT_EQ(decode_all(std::move(frame)), messages);
+}
+
+TEST(Wire, MissingOrExtraAttachmentsAreProtocolErrors) {
+    auto frame = sealed({Fetched{1, Bytes(attachment_threshold, 'x')}});
+    auto missing = frame;
+    missing.attachments.clear();
+    EXPECT_THROW(decode_all(missing), ProtocolError);
+    auto wrong_size = frame;
+    wrong_size.attachments[0].push_back('y');
+    EXPECT_THROW(decode_all(wrong_size), ProtocolError);
+    auto extra = sealed({Fetch{1}});
+    extra.attachments.push_back(Bytes(attachment_threshold));
+    EXPECT_THROW(decode_all(extra), ProtocolError);
 }
 
 TEST(Wire, EveryTruncationIsAProtocolError) {
     for (const auto& message : every_kind()) {
-        Bytes frame;
-        encode(message, frame);
-        for (std::size_t size = 1; size < frame.size(); size += 1 + size / 16) {
-            std::span<const char> cut(frame.data(), size);
-            EXPECT_THROW(decode_frame(cut, [](Message&&) {}), ProtocolError) << "size " << size;
+        auto frame = sealed({message});
+        for (std::size_t size = 0; size < frame.head.size(); size += 1 + size / 16) {
+            Frame cut{Bytes(frame.head.begin(), frame.head.begin() + static_cast<std::ptrdiff_t>(size)), frame.attachments};
+            EXPECT_THROW(decode_all(cut), ProtocolError) << "size " << size;
         }
+        auto message_only = encoded(message);
+        for (std::size_t size = 0; size < message_only.size(); size += 1 + size / 16)
+            EXPECT_THROW(decode_alone(std::span<const char>(message_only.data(), size)), ProtocolError);
     }
 }
 
 TEST(Wire, UnknownKindIsAProtocolError) {
     Bytes frame{char(0x7f), 0, 0};
-    EXPECT_THROW(decode_one(frame), ProtocolError);
+    EXPECT_THROW(decode_alone(frame), ProtocolError);
     Bytes zero{char(0)};
-    EXPECT_THROW(decode_one(zero), ProtocolError);
+    EXPECT_THROW(decode_alone(zero), ProtocolError);
 }
 
 TEST(Wire, BadOutcomeAndFlagAreProtocolErrors) {
-    Bytes frame;
-    encode(Finished{1, Outcome::value, {}}, frame);
-    frame[9] = 9;  // the outcome byte follows the kind and the task id
-    EXPECT_THROW(decode_one(frame), ProtocolError);
+    auto finished = encoded(Finished{1, Outcome::value, {}});
+    finished[9] = 9;  // the outcome byte follows the kind and the task id
+    EXPECT_THROW(decode_alone(finished), ProtocolError);
 
-    Bytes done;
-    encode(Done{1, true}, done);
+    auto done = encoded(Done{1, true});
     done.back() = 2;
-    EXPECT_THROW(decode_one(done), ProtocolError);
+    EXPECT_THROW(decode_alone(done), ProtocolError);
 }
 
 TEST(Wire, HugeLengthDoesNotAllocate) {
-    Bytes frame;
-    encode(Fetched{1, bytes("abc")}, frame);
-    for (int i = 0; i < 8; ++i) frame[9 + i] = char(0xff);  // the payload length
-    EXPECT_THROW(decode_one(frame), ProtocolError);
+    auto fetched = encoded(Fetched{1, bytes("abc")});
+    for (int i = 0; i < 8; ++i) fetched[9 + i] = char(0x7f);  // the payload length
+    EXPECT_THROW(decode_alone(fetched), ProtocolError);
 }
 
 TEST(Wire, TaskFailureRoundTrips) {
