@@ -51,14 +51,17 @@ void ClientCore::on_message(int source, Message&& message) {
                 if (it == live_.end()) return;  // nobody holds a Future for it any more
                 auto& task = *it->second;
                 if constexpr (std::is_same_v<M, Finished>) {
-                    task.status = m.outcome == Outcome::value ? TaskStatus::value
-                                  : m.outcome == Outcome::held ? TaskStatus::held
-                                                               : TaskStatus::error;
+                    if (task.status != TaskStatus::pending) return;  // cancelled meanwhile
                     task.holder = source;
-                } else {
+                    complete(task,
+                             m.outcome == Outcome::value  ? TaskStatus::value
+                             : m.outcome == Outcome::held ? TaskStatus::held
+                                                          : TaskStatus::error,
+                             std::move(m.payload));
+                } else if (task.status == TaskStatus::held) {
                     task.fetched = true;
+                    task.payload = std::move(m.payload);
                 }
-                task.payload = std::move(m.payload);
             } else {
                 throw ProtocolError("the client got an unexpected message (kind " + std::to_string(message.index() + 1) +
                                     ") from rank " + std::to_string(source));
@@ -68,13 +71,24 @@ void ClientCore::on_message(int source, Message&& message) {
     changed_.notify_all();
 }
 
+void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload) {
+    task.status = status;
+    task.payload = std::move(payload);
+    for (auto& [queue, index] : task.watchers) queue->done.push_back(index);
+    task.watchers.clear();
+}
+
+void ClientCore::throw_if_closed() const {
+    if (closed_) throw UsageError("taskfarm: waiting on a task after the farm has shut down");
+}
+
 void ClientCore::wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload) {
     auto done = [&] {
         if (task.status == TaskStatus::pending) return false;
         return !need_payload || task.status != TaskStatus::held || task.fetched;
     };
     while (!done()) {
-        if (closed_) throw UsageError("taskfarm: waiting on a task after the farm has shut down");
+        throw_if_closed();
         if (need_payload && task.status == TaskStatus::held) request_fetch(task);
         changed_.wait(lock);
     }
@@ -90,9 +104,21 @@ bool ClientCore::ready(TaskState& task) {
     return task.status != TaskStatus::pending;
 }
 
+void ClientCore::cancel(TaskState& task) {
+    {
+        std::lock_guard lock(mutex_);
+        if (task.status == TaskStatus::cancelled) return;
+        bool kept_somewhere = task.status == TaskStatus::pending || task.status == TaskStatus::held;
+        complete(task, TaskStatus::cancelled, {});
+        if (transport_ && kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
+    }
+    changed_.notify_all();
+}
+
 std::span<const char> ClientCore::result_bytes(TaskState& task) {
     std::unique_lock lock(mutex_);
     wait_locked(lock, task, true);
+    if (task.status == TaskStatus::cancelled) throw CancelledError(task.id);
     if (task.status == TaskStatus::error) {
         auto failure = decode_failure(task.payload);
         throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task.id);
@@ -118,6 +144,28 @@ void ClientCore::forget(TaskState& task) {
     live_.erase(task.id);
     bool kept_somewhere = task.status == TaskStatus::pending || task.status == TaskStatus::held;
     if (kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
+}
+
+std::shared_ptr<CompletionQueue> ClientCore::watch(std::span<TaskState* const> tasks) {
+    auto queue = std::make_shared<CompletionQueue>();
+    queue->core = shared_from_this();
+    std::lock_guard lock(mutex_);
+    for (std::size_t index = 0; index < tasks.size(); ++index) {
+        if (tasks[index]->status == TaskStatus::pending) tasks[index]->watchers.emplace_back(queue, index);
+        else queue->done.push_back(index);
+    }
+    return queue;
+}
+
+std::size_t ClientCore::next_completed(CompletionQueue& queue) {
+    std::unique_lock lock(mutex_);
+    while (queue.done.empty()) {
+        throw_if_closed();
+        changed_.wait(lock);
+    }
+    auto index = queue.done.front();
+    queue.done.pop_front();
+    return index;
 }
 
 void ClientCore::shutdown(int status) {
@@ -158,11 +206,40 @@ std::shared_ptr<detail::TaskState> Client::submit_bytes(const detail::TaskCode& 
 
 void Client::prefetch_one(detail::TaskState& task) { core_->prefetch(task); }
 
+void Client::gather(const std::vector<Future<void>>& futures, OnError on_error) {
+    for (const auto& future : futures) {
+        try {
+            future.get();
+        } catch (const TaskError&) {
+            if (on_error == OnError::raise) throw;
+        } catch (const CancelledError&) {
+            if (on_error == OnError::raise) throw;
+        }
+    }
+}
+
 namespace detail {
 void wait(TaskState& task) { task.core->wait(task); }
 bool ready(TaskState& task) { return task.core->ready(task); }
+void cancel(TaskState& task) { task.core->cancel(task); }
 std::span<const char> result_bytes(TaskState& task) { return task.core->result_bytes(task); }
 std::uint64_t task_id(const TaskState& task) { return task.id; }
+
+void throw_undecodable_result(TaskState& task) {
+    auto error = describe_current_exception();
+    throw TaskError(error.type_name, "the task's result could not be decoded: " + error.message,
+                    task.holder < 0 ? own_rank() : task.holder, "", task.id);
+}
+
+std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks) {
+    if (tasks.empty()) return std::make_shared<CompletionQueue>();
+    return tasks.front()->core->watch(tasks);
+}
+
+std::size_t next_completed(CompletionQueue& queue) {
+    if (!queue.core) throw UsageError("taskfarm: no futures to wait for");
+    return queue.core->next_completed(queue);
+}
 }  // namespace detail
 
 }  // namespace taskfarm

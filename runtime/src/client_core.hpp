@@ -5,8 +5,10 @@
 #include "wire.hpp"
 
 #include <taskfarm/client.hpp>
+#include <taskfarm/wait.hpp>
 
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -14,7 +16,14 @@
 
 namespace taskfarm::detail {
 
-enum class TaskStatus { pending, value, held, error };
+enum class TaskStatus { pending, value, held, error, cancelled };
+
+// Indices of watched tasks, in the order they finished. Guarded by the core's mutex.
+class CompletionQueue {
+public:
+    std::shared_ptr<ClientCore> core;
+    std::deque<std::size_t> done;
+};
 
 struct TaskState {
     std::shared_ptr<ClientCore> core;
@@ -25,6 +34,7 @@ struct TaskState {
     int holder = -1;
     bool fetch_requested = false;
     bool fetched = false;
+    std::vector<std::pair<std::shared_ptr<CompletionQueue>, std::size_t>> watchers;
 
     ~TaskState();
 };
@@ -37,18 +47,25 @@ public:
     std::shared_ptr<TaskState> submit(const TaskCode& code, Bytes args);
     void wait(TaskState& task);
     bool ready(TaskState& task);
+    void cancel(TaskState& task);
     std::span<const char> result_bytes(TaskState& task);
     void prefetch(TaskState& task);
     void forget(TaskState& task);
+    std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks);
+    std::size_t next_completed(CompletionQueue& queue);
 
     // Ends the farm with this exit status on every rank, then finalises MPI. Idempotent.
     void shutdown(int status);
     int workers() const { return workers_; }
+    std::size_t frames_sent() const { return transport_ ? transport_->frames_sent() : 0; }
 
 private:
     void on_message(int source, Message&& message);
-    void request_fetch(TaskState& task);  // needs mutex_ held
+    // The next four need mutex_ held.
+    void request_fetch(TaskState& task);
+    void complete(TaskState& task, TaskStatus status, Bytes payload);
     void wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload);
+    void throw_if_closed() const;
 
     std::shared_ptr<MpiSession> session_;
     std::unique_ptr<Transport> transport_;

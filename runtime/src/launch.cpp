@@ -2,6 +2,7 @@
 // must pass before a farm runs, and the exit status every rank leaves with.
 
 #include "client_core.hpp"
+#include "config.hpp"
 #include "fingerprint.hpp"
 #include "log.hpp"
 #include "roles.hpp"
@@ -21,6 +22,7 @@ namespace {
 // Exit statuses of a job that could not start.
 constexpr int status_too_few_ranks = 2;
 constexpr int status_mismatched_programs = 3;
+constexpr int status_bad_configuration = 4;
 
 [[noreturn]] void on_terminate() {
     if (std::current_exception()) {
@@ -67,14 +69,23 @@ int check_startup(const MpiSession& session, const char* program) {
 
 struct Startup {
     std::shared_ptr<MpiSession> session;
+    Options options;
     int early_status = 0;  // non-zero: the job ends now with this status
 };
 
-Startup start(int& argc, char**& argv) {
+Startup start(int& argc, char**& argv, const Options& given) {
     std::set_terminate(on_terminate);
-    Startup startup{std::make_shared<MpiSession>(argc, argv)};
+    Startup startup;
+    startup.session = std::make_shared<MpiSession>(argc, argv);
     auto& session = *startup.session;
     set_identity(session.rank(), Role::unknown);
+    try {
+        startup.options = effective_options(given);
+    } catch (const ConfigError& e) {
+        startup.early_status = refuse_to_start(session, std::string("bad configuration: ") + e.what(),
+                                               status_bad_configuration);
+        return startup;
+    }
     if (session.size() == 1) {
         set_identity(0, Role::inline_client);
         return startup;
@@ -90,12 +101,14 @@ Startup start(int& argc, char**& argv) {
 }
 
 // Serves as scheduler or worker until the client is done; returns the job's status.
-int serve(std::shared_ptr<MpiSession> session) {
+int serve(std::shared_ptr<MpiSession> session, const Options& options) {
     int status;
     bool abandoned_task = false;
     {
         Transport transport(session->world());
-        status = session->rank() == scheduler_rank ? serve_scheduler(transport) : serve_worker(transport, abandoned_task);
+        status = session->rank() == scheduler_rank
+                     ? serve_scheduler(transport, options.threads_per_worker)
+                     : serve_worker(transport, options.threads_per_worker, abandoned_task);
     }
     session.reset();
     if (abandoned_task) {
@@ -113,10 +126,11 @@ Client make_client(std::shared_ptr<MpiSession> session) {
 
 }  // namespace
 
-int run(int& argc, char**& argv, std::function<int(Client&)> client_main) {
-    auto startup = start(argc, argv);
+int run(int& argc, char**& argv, std::function<int(Client&)> client_main, const Options& options) {
+    auto startup = start(argc, argv, options);
     if (startup.early_status != 0) return startup.early_status;
-    if (startup.session->size() > 1 && startup.session->rank() != client_rank) return serve(std::move(startup.session));
+    if (startup.session->size() > 1 && startup.session->rank() != client_rank)
+        return serve(std::move(startup.session), startup.options);
 
     auto client = make_client(std::move(startup.session));
     int status;
@@ -132,14 +146,14 @@ int run(int& argc, char**& argv, std::function<int(Client&)> client_main) {
 
 }  // namespace detail
 
-Client initialize(int& argc, char**& argv) {
-    auto startup = detail::start(argc, argv);
+Client initialize(int& argc, char**& argv, const Options& options) {
+    auto startup = detail::start(argc, argv, options);
     if (startup.early_status != 0) {
         startup.session.reset();
         std::exit(startup.early_status);
     }
     if (startup.session->size() > 1 && startup.session->rank() != detail::client_rank)
-        std::exit(detail::serve(std::move(startup.session)));
+        std::exit(detail::serve(std::move(startup.session), startup.options));
     return detail::make_client(std::move(startup.session));
 }
 

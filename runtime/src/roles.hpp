@@ -10,15 +10,16 @@ constexpr int client_rank = 1;
 constexpr int first_worker_rank = 2;
 constexpr int smallest_farm = 3;
 
-// Tasks a worker may hold (queued or running) before it has to ask for more.
-constexpr std::size_t default_window = 16;
+// Tasks a worker may hold (queued or running) per executor thread, so that it never
+// waits a round trip for its next task.
+constexpr std::size_t window_per_thread = 16;
 // A result larger than this stays on the worker until the client fetches it.
 constexpr std::size_t inline_result_limit = 64 * 1024;
 
 // Each serves until the client shuts the farm down and returns the job's exit status.
-int serve_scheduler(Transport& transport);
+int serve_scheduler(Transport& transport, int threads_per_worker);
 // abandoned_task: a task was still running at shutdown; its thread is detached, so the
 // process must end without running static destructors under it.
-int serve_worker(Transport& transport, bool& abandoned_task);
+int serve_worker(Transport& transport, int threads, bool& abandoned_task);
 
 }  // namespace taskfarm::detail

@@ -42,7 +42,11 @@ void SchedulerState::task_released(TaskId task) {
     if (auto held = holder_.find(task); held != holder_.end()) {
         actions_.push_back(ReleaseResult{held->second, task});
         holder_.erase(held);
-    } else if (running_.contains(task) || is_queued(task)) {
+    } else if (auto running = running_.find(task); running != running_.end()) {
+        // The worker drops it if it has not started; otherwise the result is freed when done.
+        released_.insert(task);
+        actions_.push_back(ReleaseResult{running->second, task});
+    } else if (is_queued(task)) {
         released_.insert(task);
     }
     // Otherwise the task finished with its result sent inline: nothing is kept anywhere.

@@ -41,7 +41,7 @@ public:
 
     void task_submitted(TaskSpec spec);
     void task_done(int worker, TaskId task, bool held);
-    // The client no longer needs the task: cancel it if it has not been sent, free its result if held.
+    // The client no longer needs the task: cancel it if it has not started, free its result if held.
     void task_released(TaskId task);
     void shutdown_requested(int status);
 

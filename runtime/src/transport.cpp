@@ -202,6 +202,7 @@ bool Transport::flush_outboxes() {
             }
         }
         sends_.push_back(std::move(pending));
+        frames_sent_.fetch_add(1, std::memory_order_relaxed);
     }
     return true;
 }

@@ -9,6 +9,7 @@
 #include <boost/mpi/communicator.hpp>
 #include <boost/mpi/environment.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -63,6 +64,8 @@ public:
 
     int rank() const { return rank_; }
     int size() const { return size_; }
+    // Frames (MPI messages that carry messages) this rank has sent so far.
+    std::size_t frames_sent() const { return frames_sent_.load(std::memory_order_relaxed); }
 
 private:
     void progress_loop();
@@ -84,6 +87,7 @@ private:
     bool finish_requested_ = false;
     bool wake_requested_ = false;  // set by post and finish so a sleeping progress thread wakes
 
+    std::atomic<std::size_t> frames_sent_{0};
     struct Pending;
     std::vector<std::unique_ptr<Pending>> sends_;  // progress thread only
     Bytes receive_buffer_;                         // progress thread only

@@ -1,11 +1,12 @@
 // The worker role: the progress thread queues incoming tasks and serves held results;
-// an executor thread runs the tasks.
+// threads_per_worker executor threads run the tasks.
 
 #include "log.hpp"
 #include "roles.hpp"
 
 #include <taskfarm/detail/registry.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -23,7 +24,7 @@ struct WorkerShared {
     std::deque<TaskSpec> queue;
     std::unordered_map<TaskId, Bytes> held;  // results kept here until released
     bool stopping = false;
-    bool running_task = false;
+    int running_tasks = 0;
 };
 
 Finished run_task(const TaskSpec& spec) {
@@ -45,12 +46,12 @@ void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport) 
             if (shared->stopping) return;
             spec = std::move(shared->queue.front());
             shared->queue.pop_front();
-            shared->running_task = true;
+            ++shared->running_tasks;
         }
         auto finished = run_task(spec);
         bool held = finished.outcome == Outcome::value && finished.payload.size() > inline_result_limit;
         std::lock_guard lock(shared->mutex);
-        shared->running_task = false;
+        --shared->running_tasks;
         if (shared->stopping) return;
         if (held) {
             shared->held.emplace(spec.task, std::move(finished.payload));
@@ -64,7 +65,7 @@ void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport) 
 
 }  // namespace
 
-int serve_worker(Transport& transport, bool& abandoned_task) {
+int serve_worker(Transport& transport, int threads, bool& abandoned_task) {
     auto shared = std::make_shared<WorkerShared>();
     int status = 0;
 
@@ -84,7 +85,14 @@ int serve_worker(Transport& transport, bool& abandoned_task) {
                                             std::to_string(m.task) + ", which this worker does not hold");
                     transport.post(source, Fetched{m.task, it->second});
                 } else if constexpr (std::is_same_v<M, Release>) {
-                    shared->held.erase(m.task);
+                    // Held: free it. Queued: drop it unrun and free its slot. Running: the
+                    // scheduler releases the result again once it is done.
+                    if (shared->held.erase(m.task) > 0) return;
+                    auto queued = std::find_if(shared->queue.begin(), shared->queue.end(),
+                                               [&](const TaskSpec& spec) { return spec.task == m.task; });
+                    if (queued == shared->queue.end()) return;
+                    shared->queue.erase(queued);
+                    transport.post(scheduler_rank, Done{m.task, false});
                 } else if constexpr (std::is_same_v<M, Stop>) {
                     status = m.status;
                     shared->stopping = true;
@@ -100,18 +108,19 @@ int serve_worker(Transport& transport, bool& abandoned_task) {
             message);
     });
 
-    std::thread executor([shared, &transport] { execute(shared, transport); });
+    std::vector<std::thread> executors;
+    for (int i = 0; i < threads; ++i) executors.emplace_back([shared, &transport] { execute(shared, transport); });
     transport.join();
     {
         std::lock_guard lock(shared->mutex);
-        abandoned_task = shared->running_task;
+        abandoned_task = shared->running_tasks > 0;
     }
     if (abandoned_task) {
         // A task cannot be interrupted; it is abandoned and ends with the process.
         log_line("the farm shut down while a task was still running; its result is dropped");
-        executor.detach();
+        for (auto& executor : executors) executor.detach();
     } else {
-        executor.join();
+        for (auto& executor : executors) executor.join();
     }
     return status;
 }

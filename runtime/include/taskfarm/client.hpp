@@ -4,8 +4,10 @@
 #include <taskfarm/detail/task.hpp>
 #include <taskfarm/future.hpp>
 
+#include <iterator>
 #include <memory>
 #include <ranges>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -16,6 +18,12 @@ class ClientCore;
 struct ClientAccess;
 }  // namespace detail
 
+// What gather does with a task that failed or was cancelled.
+enum class OnError {
+    raise,  // throw its TaskError (or CancelledError)
+    skip,   // leave it out of the results
+};
+
 class Client {
 public:
     Client(Client&&) noexcept;
@@ -25,39 +33,61 @@ public:
     // Shuts the farm down: every rank leaves with the job's status.
     ~Client();
 
-    // Runs fn(args...) on a worker. fn is a plain function or a captureless lambda.
+    // Runs fn(args...) on a worker. fn is a plain function, a captureless lambda, or a
+    // function object with a serialize member (its state travels with the task).
     template <class Fn, class... Args>
-    auto submit(Fn&& fn, Args&&... args) -> Future<detail::task_result_t<std::decay_t<Fn>, std::decay_t<Args>...>> {
+    auto submit(Fn&& fn, Args&&... args) {
         using Callable = std::decay_t<Fn>;
-        using Result = detail::task_result_t<Callable, std::decay_t<Args>...>;
-        if constexpr (!std::is_void_v<Result>) detail::require_serializable<std::decay_t<Result>>();
-        auto code = detail::task_code<Callable, std::decay_t<Args>...>(fn);
-        return Future<Result>(submit_bytes(code, detail::to_bytes(std::decay_t<Args>(args)...)));
+        detail::require_shippable<Callable>();
+        using Kind = detail::task_kind_t<Callable, std::decay_t<Args>...>;
+        const Callable& callable = fn;
+        return Future<typename Kind::Result>(submit_bytes(Kind::code(callable), Kind::encode(callable, args...)));
     }
 
-    // One task per element of inputs: fn(element).
-    template <class Fn, std::ranges::input_range Range>
-    auto map(Fn&& fn, Range&& inputs) {
-        using Element = std::ranges::range_value_t<Range>;
-        using FutureType = decltype(submit(fn, std::declval<Element>()));
+    // One task per element: fn(x) for x in xs; with several ranges, fn(x, y, ...) for the
+    // elements taken side by side, stopping at the end of the shortest, like Python's map.
+    template <class Fn, std::ranges::input_range... Ranges>
+        requires(sizeof...(Ranges) >= 1)
+    auto map(Fn&& fn, Ranges&&... inputs) {
+        using FutureType = decltype(submit(fn, std::declval<std::ranges::range_reference_t<Ranges>>()...));
         std::vector<FutureType> futures;
-        if constexpr (std::ranges::sized_range<Range>) futures.reserve(std::ranges::size(inputs));
-        for (auto&& input : inputs) futures.push_back(submit(fn, static_cast<Element>(input)));
+        if constexpr ((std::ranges::sized_range<Ranges> && ...))
+            futures.reserve(std::min({static_cast<std::size_t>(std::ranges::size(inputs))...}));
+        auto positions = std::tuple(std::ranges::begin(inputs)...);
+        auto ends = std::tuple(std::ranges::end(inputs)...);
+        auto any_at_end = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return ((std::get<I>(positions) == std::get<I>(ends)) || ...);
+        };
+        constexpr auto indices = std::index_sequence_for<Ranges...>{};
+        while (!any_at_end(indices)) {
+            futures.push_back(std::apply([&](auto&... at) { return submit(fn, *at...); }, positions));
+            std::apply([](auto&... at) { (++at, ...); }, positions);
+        }
         return futures;
     }
 
-    // Waits for every future and returns the results in order; throws the first TaskError.
+    // Waits for every future and returns the results in order. With OnError::raise (the
+    // default) the first failed or cancelled task throws; with OnError::skip it is left out.
     template <class T>
-    std::vector<T> gather(const std::vector<Future<T>>& futures) {
+        requires(!std::is_void_v<T>)
+    std::vector<T> gather(const std::vector<Future<T>>& futures, OnError on_error = OnError::raise) {
         prefetch(futures);
         std::vector<T> results;
         results.reserve(futures.size());
-        for (const auto& future : futures) results.push_back(future.get());
+        for (const auto& future : futures) {
+            if (on_error == OnError::raise) {
+                results.push_back(future.get());
+                continue;
+            }
+            try {
+                results.push_back(future.get());
+            } catch (const TaskError&) {
+            } catch (const CancelledError&) {
+            }
+        }
         return results;
     }
-    void gather(const std::vector<Future<void>>& futures) {
-        for (const auto& future : futures) future.get();
-    }
+    void gather(const std::vector<Future<void>>& futures, OnError on_error = OnError::raise);
 
     // Number of worker ranks; 0 when tasks run inline in the client.
     int workers() const;
@@ -71,7 +101,7 @@ private:
     template <class T>
     void prefetch(const std::vector<Future<T>>& futures) {
         for (const auto& future : futures)
-            if (future.valid()) prefetch_one(*future.state_);
+            if (future.valid()) prefetch_one(detail::FutureAccess::state(future));
     }
     void prefetch_one(detail::TaskState& task);
 

@@ -28,6 +28,17 @@ private:
     std::uint64_t task_;
 };
 
+// get() on a Future whose task was cancelled.
+class CancelledError : public std::runtime_error {
+public:
+    explicit CancelledError(std::uint64_t task)
+        : std::runtime_error("task " + std::to_string(task) + " was cancelled"), task_(task) {}
+    std::uint64_t task() const noexcept { return task_; }
+
+private:
+    std::uint64_t task_;
+};
+
 // The farm cannot be used as asked (for example, a Future that was never assigned).
 class UsageError : public std::logic_error {
 public:

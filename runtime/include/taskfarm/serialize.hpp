@@ -1,20 +1,33 @@
 #pragma once
-// How arguments and results become bytes. The one place that decides it.
+// How arguments, results and function objects become bytes: the one place that decides it.
 //
-// A type travels if it is trivially copyable (copied as bytes) or if cereal can
-// archive it (a `serialize` member or free function, or one of cereal's std types).
-// cereal's portable-enough binary archive is used: every rank runs the same binary
-// on the same kind of machine, so no endianness or width translation is needed.
+// The ladder, first rung that fits wins:
+//   1. trivially copyable        → its bytes, one memcpy (std::vector<double> of such values
+//                                  is one memcpy too, through cereal's binary_data);
+//   2. Boost.Serialization       → a `serialize(Archive&, const unsigned int version)` member
+//                                  or ADL free function, written with a Boost binary archive;
+//   3. cereal                    → a `serialize(Archive&)` / `save` / `load` member or free
+//                                  function, or one of cereal's std types, with cereal's
+//                                  binary archive.
+// Every rank runs the same binary on the same kind of machine, so binary archives with no
+// byte-order translation are right. Values are read back into default-constructed objects.
 
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
 #include <cereal/archives/binary.hpp>
+#include <cereal/types/array.hpp>
 #include <cereal/types/map.hpp>
 #include <cereal/types/optional.hpp>
+#include <cereal/types/set.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/tuple.hpp>
+#include <cereal/types/unordered_map.hpp>
 #include <cereal/types/utility.hpp>
+#include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
-#include <cstring>
+#include <istream>
+#include <ostream>
 #include <span>
 #include <streambuf>
 #include <tuple>
@@ -26,24 +39,42 @@ namespace taskfarm {
 using Bytes = std::vector<char>;
 
 template <class T>
+concept bytes_serializable = std::is_trivially_copyable_v<T> && !std::is_pointer_v<T> &&
+                             !std::is_member_pointer_v<T> && std::is_default_constructible_v<T>;
+
+template <class T>
+concept boost_serializable =
+    std::is_class_v<T> && std::is_default_constructible_v<T> &&
+    (requires(T& value, boost::archive::binary_oarchive& archive, const unsigned int version) {
+        value.serialize(archive, version);
+    } || requires(T& value, boost::archive::binary_oarchive& archive, const unsigned int version) {
+        serialize(archive, value, version);
+    });
+
+template <class T>
 concept cereal_serializable =
+    std::is_default_constructible_v<T> &&
     cereal::traits::is_output_serializable<T, cereal::BinaryOutputArchive>::value &&
     cereal::traits::is_input_serializable<T, cereal::BinaryInputArchive>::value;
 
 template <class T>
 concept serializable = std::is_object_v<T> && !std::is_pointer_v<T> &&
-                       (cereal_serializable<T> ||
-                        (std::is_trivially_copyable_v<T> && std::is_default_constructible_v<T>));
+                       (bytes_serializable<T> || boost_serializable<T> || cereal_serializable<T>);
 
 namespace detail {
 
-// Makes the compiler name the offending type in its diagnostic ("required from ... [with T = X]").
+// Instantiated with the offending type, so the compiler's "required from here" names it.
 template <class T>
 constexpr void require_serializable() {
     static_assert(serializable<T>,
-                  "taskfarm: this argument or result type cannot be sent to another rank. "
-                  "Make it trivially copyable, give it a cereal serialize(Archive&) member, "
-                  "or use a std type cereal supports (string, vector, map, optional, tuple, pair).");
+                  "taskfarm: this type cannot be sent to another rank (the compiler names it in "
+                  "'required from ... [with T = ...]' below). Three ways to make it travel: "
+                  "(1) make it trivially copyable (no pointers, no std::string members); "
+                  "(2) give it a cereal member `template <class Archive> void serialize(Archive& ar) "
+                  "{ ar(field1, field2); }`; "
+                  "(3) give it a Boost.Serialization member `template <class Archive> void "
+                  "serialize(Archive& ar, const unsigned int) { ar & field1 & field2; }`. "
+                  "It must also be default-constructible.");
 }
 
 class AppendBuffer : public std::streambuf {
@@ -67,37 +98,50 @@ private:
 class ReadBuffer : public std::streambuf {
 public:
     explicit ReadBuffer(std::span<const char> in) {
-        char* begin = const_cast<char*>(in.data());
+        char* begin = const_cast<char*>(in.data());  // only ever read
         setg(begin, begin, begin + in.size());
     }
 };
 
+constexpr unsigned boost_archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
+
 template <class T>
-void archive_one(cereal::BinaryOutputArchive& archive, const T& value) {
-    if constexpr (cereal_serializable<T>) archive(value);
-    else archive(cereal::binary_data(&value, sizeof value));
+void write_one(std::streambuf& buffer, cereal::BinaryOutputArchive& archive, const T& value) {
+    if constexpr (bytes_serializable<T>) {
+        archive(cereal::binary_data(&value, sizeof value));
+    } else if constexpr (boost_serializable<T>) {
+        boost::archive::binary_oarchive boost_archive(buffer, boost_archive_flags);
+        boost_archive << value;
+    } else {
+        archive(value);
+    }
 }
 
 template <class T>
-void unarchive_one(cereal::BinaryInputArchive& archive, T& value) {
-    if constexpr (cereal_serializable<T>) archive(value);
-    else archive(cereal::binary_data(&value, sizeof value));
+void read_one(std::streambuf& buffer, cereal::BinaryInputArchive& archive, T& value) {
+    if constexpr (bytes_serializable<T>) {
+        archive(cereal::binary_data(&value, sizeof value));
+    } else if constexpr (boost_serializable<T>) {
+        boost::archive::binary_iarchive boost_archive(buffer, boost_archive_flags);
+        boost_archive >> value;
+    } else {
+        archive(value);
+    }
 }
 
 template <class... Ts>
 Bytes to_bytes(const Ts&... values) {
     (require_serializable<Ts>(), ...);
     Bytes out;
-    {
-        AppendBuffer buffer(out);
-        std::ostream stream(&buffer);
-        cereal::BinaryOutputArchive archive(stream);
-        (archive_one(archive, values), ...);
-    }
+    AppendBuffer buffer(out);
+    std::ostream stream(&buffer);
+    cereal::BinaryOutputArchive archive(stream);
+    (write_one(buffer, archive, values), ...);
     return out;
 }
 
-// Throws cereal::Exception when the bytes run out before the values do.
+// Throws (cereal::Exception, boost::archive::archive_exception, std::bad_alloc...) when the
+// bytes do not hold these values; never reads past the end.
 template <class... Ts>
 std::tuple<Ts...> tuple_from_bytes(std::span<const char> bytes) {
     (require_serializable<Ts>(), ...);
@@ -105,7 +149,7 @@ std::tuple<Ts...> tuple_from_bytes(std::span<const char> bytes) {
     std::istream stream(&buffer);
     cereal::BinaryInputArchive archive(stream);
     std::tuple<Ts...> values;
-    std::apply([&](auto&... v) { (unarchive_one(archive, v), ...); }, values);
+    std::apply([&](auto&... value) { (read_one(buffer, archive, value), ...); }, values);
     return values;
 }
 

@@ -5,4 +5,6 @@
 #include <taskfarm/error.hpp>
 #include <taskfarm/future.hpp>
 #include <taskfarm/launch.hpp>
+#include <taskfarm/options.hpp>
 #include <taskfarm/serialize.hpp>
+#include <taskfarm/wait.hpp>

@@ -1,0 +1,13 @@
+#pragma once
+// How a farm is set up. Every rank must be given the same options (they are, when every
+// rank runs the same code with the same environment). An environment variable, when set,
+// overrides the field: a job script can tune a farm without a rebuild.
+
+namespace taskfarm {
+
+struct Options {
+    // Tasks each worker runs at once, each on its own thread.  TASKFARM_THREADS_PER_WORKER
+    int threads_per_worker = 1;
+};
+
+}  // namespace taskfarm

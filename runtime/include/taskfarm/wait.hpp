@@ -1,0 +1,96 @@
+#pragma once
+// Waiting on many futures: wait (all), wait_any (one), as_completed (each, as it finishes).
+
+#include <taskfarm/future.hpp>
+
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <vector>
+
+namespace taskfarm {
+
+namespace detail {
+class CompletionQueue;
+// Starts watching tasks; the queue yields their indices in the order they finish.
+std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks);
+// Blocks until one more watched task is done and returns its index.
+std::size_t next_completed(CompletionQueue& queue);
+
+template <class T>
+std::vector<TaskState*> states_of(const std::vector<Future<T>>& futures) {
+    std::vector<TaskState*> states;
+    states.reserve(futures.size());
+    for (const auto& future : futures) states.push_back(&FutureAccess::state(future));
+    return states;
+}
+}  // namespace detail
+
+// Blocks until every future is done (finished, failed or cancelled). Does not throw task errors.
+template <class T>
+void wait(const std::vector<Future<T>>& futures) {
+    for (const auto& future : futures) future.wait();
+}
+
+// Blocks until at least one future is done and returns the index of one that is.
+template <class T>
+std::size_t wait_any(const std::vector<Future<T>>& futures) {
+    if (futures.empty()) throw UsageError("taskfarm: wait_any needs at least one future");
+    auto states = detail::states_of(futures);
+    return detail::next_completed(*detail::watch(states));
+}
+
+// Iterates the futures in the order their tasks finish:
+//   for (auto& future : taskfarm::as_completed(futures)) use(future.get());
+template <class T>
+class AsCompleted {
+public:
+    explicit AsCompleted(std::vector<Future<T>> futures)
+        : futures_(std::move(futures)), queue_(detail::watch(detail::states_of(futures_))) {}
+
+    class iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = Future<T>;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const Future<T>*;
+        using reference = const Future<T>&;
+
+        iterator() = default;
+        reference operator*() const { return owner_->futures_[current_]; }
+        pointer operator->() const { return &owner_->futures_[current_]; }
+        iterator& operator++() {
+            advance();
+            return *this;
+        }
+        void operator++(int) { advance(); }
+        bool operator==(const iterator& other) const { return owner_ == other.owner_ && taken_ == other.taken_; }
+
+    private:
+        friend class AsCompleted;
+        iterator(AsCompleted* owner, std::size_t taken) : owner_(owner), taken_(taken) {
+            if (taken_ < owner_->futures_.size()) current_ = detail::next_completed(*owner_->queue_);
+        }
+        void advance() {
+            if (++taken_ < owner_->futures_.size()) current_ = detail::next_completed(*owner_->queue_);
+        }
+        AsCompleted* owner_ = nullptr;
+        std::size_t taken_ = 0;
+        std::size_t current_ = 0;
+    };
+
+    // Single pass: call begin() once.
+    iterator begin() { return iterator(this, 0); }
+    iterator end() { return iterator(this, futures_.size()); }
+
+private:
+    std::vector<Future<T>> futures_;
+    std::shared_ptr<detail::CompletionQueue> queue_;
+};
+
+template <class T>
+AsCompleted<T> as_completed(std::vector<Future<T>> futures) {
+    return AsCompleted<T>(std::move(futures));
+}
+
+}  // namespace taskfarm
