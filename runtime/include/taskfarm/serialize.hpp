@@ -2,15 +2,15 @@
 // How arguments, results and function objects become bytes: the one place that decides it.
 //
 // The ladder, first rung that fits wins:
-//   1. trivially copyable        → its bytes, one memcpy (std::vector<double> of such values
-//                                  is one memcpy too, through cereal's binary_data);
-//   2. Boost.Serialization       → a `serialize(Archive&, const unsigned int version)` member
-//                                  or ADL free function, written with a Boost binary archive;
-//   3. cereal                    → a `serialize(Archive&)` / `save` / `load` member or free
-//                                  function, or one of cereal's std types, with cereal's
-//                                  binary archive.
-// Every rank runs the same binary on the same kind of machine, so binary archives with no
-// byte-order translation are right. Values are read back into default-constructed objects.
+//   1. Boost.Serialization  → a `serialize(Archive&, const unsigned int version)` member or
+//                             ADL free function: written with a Boost binary archive;
+//   2. cereal               → a `serialize(Archive&)` / `save` / `load` member or free
+//                             function, or one of cereal's std types: cereal's binary archive;
+//   3. trivially copyable   → its bytes, with one memcpy; also when nested inside a cereal
+//                             type. A std::vector of such values is one memcpy too.
+// A type's own serialization wins over its bytes. Every rank runs the same binary on the same
+// kind of machine, so binary archives with no byte-order translation are right. Values are
+// read back into default-constructed objects.
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
@@ -26,7 +26,13 @@
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
+#include <array>
+#include <chrono>
+#include <complex>
 #include <istream>
+#include <optional>
+#include <utility>
+#include <variant>
 #include <ostream>
 #include <span>
 #include <streambuf>
@@ -61,6 +67,51 @@ template <class T>
 concept serializable = std::is_object_v<T> && !std::is_pointer_v<T> &&
                        (bytes_serializable<T> || boost_serializable<T> || cereal_serializable<T>);
 
+namespace detail {
+
+// std class templates that can be trivially copyable but that cereal archives its own way.
+template <class T>
+struct is_std_wrapper : std::false_type {};
+template <class T, std::size_t N>
+struct is_std_wrapper<std::array<T, N>> : std::true_type {};
+template <class T>
+struct is_std_wrapper<std::optional<T>> : std::true_type {};
+template <class... Ts>
+struct is_std_wrapper<std::variant<Ts...>> : std::true_type {};
+template <class A, class B>
+struct is_std_wrapper<std::pair<A, B>> : std::true_type {};
+template <class... Ts>
+struct is_std_wrapper<std::tuple<Ts...>> : std::true_type {};
+template <class T>
+struct is_std_wrapper<std::complex<T>> : std::true_type {};
+template <class R, class P>
+struct is_std_wrapper<std::chrono::duration<R, P>> : std::true_type {};
+
+// A trivially copyable struct with no serialization of its own. Nested inside a cereal
+// type (an optional<Vec3>, a vector<Point>) it is archived as its bytes, through the
+// save/load pair below, so rung 1 holds at every depth.
+template <class T>
+concept plain_struct =
+    std::is_class_v<T> && std::is_trivially_copyable_v<T> && std::is_default_constructible_v<T> &&
+    !is_std_wrapper<T>::value && !requires(T& t, cereal::BinaryOutputArchive& a) { t.serialize(a); } &&
+    !requires(T& t, cereal::BinaryOutputArchive& a) { t.save(a); } &&
+    !requires(T& t, cereal::BinaryOutputArchive& a, const unsigned version) { t.serialize(a, version); };
+
+}  // namespace detail
+}  // namespace taskfarm
+
+namespace cereal {
+template <taskfarm::detail::plain_struct T>
+void CEREAL_SAVE_FUNCTION_NAME(BinaryOutputArchive& archive, const T& value) {
+    archive(binary_data(&value, sizeof value));
+}
+template <taskfarm::detail::plain_struct T>
+void CEREAL_LOAD_FUNCTION_NAME(BinaryInputArchive& archive, T& value) {
+    archive(binary_data(&value, sizeof value));
+}
+}  // namespace cereal
+
+namespace taskfarm {
 namespace detail {
 
 // Instantiated with the offending type, so the compiler's "required from here" names it.
@@ -107,25 +158,25 @@ constexpr unsigned boost_archive_flags = boost::archive::no_header | boost::arch
 
 template <class T>
 void write_one(std::streambuf& buffer, cereal::BinaryOutputArchive& archive, const T& value) {
-    if constexpr (bytes_serializable<T>) {
-        archive(cereal::binary_data(&value, sizeof value));
-    } else if constexpr (boost_serializable<T>) {
+    if constexpr (boost_serializable<T>) {
         boost::archive::binary_oarchive boost_archive(buffer, boost_archive_flags);
         boost_archive << value;
-    } else {
+    } else if constexpr (cereal_serializable<T>) {
         archive(value);
+    } else {
+        archive(cereal::binary_data(&value, sizeof value));
     }
 }
 
 template <class T>
 void read_one(std::streambuf& buffer, cereal::BinaryInputArchive& archive, T& value) {
-    if constexpr (bytes_serializable<T>) {
-        archive(cereal::binary_data(&value, sizeof value));
-    } else if constexpr (boost_serializable<T>) {
+    if constexpr (boost_serializable<T>) {
         boost::archive::binary_iarchive boost_archive(buffer, boost_archive_flags);
         boost_archive >> value;
-    } else {
+    } else if constexpr (cereal_serializable<T>) {
         archive(value);
+    } else {
+        archive(cereal::binary_data(&value, sizeof value));
     }
 }
 
