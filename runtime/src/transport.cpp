@@ -130,6 +130,8 @@ void Transport::progress_loop() {
                 if (done) return;
             }
             idle_rounds = active ? 0 : idle_rounds + 1;
+            // A large send moves only while this thread calls into MPI: never sleep on one.
+            if (!active && !sends_.empty()) idle_rounds = std::min(idle_rounds, yield_rounds - 1);
             if (!active) idle(idle_rounds);
         }
     } catch (const ProtocolError& e) {
