@@ -8,6 +8,7 @@
 namespace taskfarm::detail {
 
 inline constexpr const char* env_threads_per_worker = "TASKFARM_THREADS_PER_WORKER";
+inline constexpr const char* env_inline_result_limit = "TASKFARM_INLINE_RESULT_LIMIT";
 
 class ConfigError : public std::invalid_argument {
 public:

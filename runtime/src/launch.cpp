@@ -106,9 +106,8 @@ int serve(std::shared_ptr<MpiSession> session, const Options& options) {
     bool abandoned_task = false;
     {
         Transport transport(session->world());
-        status = session->rank() == scheduler_rank
-                     ? serve_scheduler(transport, options.threads_per_worker)
-                     : serve_worker(transport, options.threads_per_worker, abandoned_task);
+        status = session->rank() == scheduler_rank ? serve_scheduler(transport, options)
+                                                   : serve_worker(transport, options, abandoned_task);
     }
     session.reset();
     if (abandoned_task) {

@@ -3,6 +3,8 @@
 
 #include "transport.hpp"
 
+#include <taskfarm/options.hpp>
+
 namespace taskfarm::detail {
 
 constexpr int scheduler_rank = 0;
@@ -13,13 +15,11 @@ constexpr int smallest_farm = 3;
 // Tasks a worker may hold (queued or running) per executor thread, so that it never
 // waits a round trip for its next task.
 constexpr std::size_t window_per_thread = 16;
-// A result larger than this stays on the worker until the client fetches it.
-constexpr std::size_t inline_result_limit = 64 * 1024;
 
 // Each serves until the client shuts the farm down and returns the job's exit status.
-int serve_scheduler(Transport& transport, int threads_per_worker);
+int serve_scheduler(Transport& transport, const Options& options);
 // abandoned_task: a task was still running at shutdown; its thread is detached, so the
 // process must end without running static destructors under it.
-int serve_worker(Transport& transport, int threads, bool& abandoned_task);
+int serve_worker(Transport& transport, const Options& options, bool& abandoned_task);
 
 }  // namespace taskfarm::detail

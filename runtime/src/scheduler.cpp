@@ -24,10 +24,10 @@ void perform(Transport& transport, std::vector<SchedulerAction> actions) {
 
 }  // namespace
 
-int serve_scheduler(Transport& transport, int threads_per_worker) {
+int serve_scheduler(Transport& transport, const Options& options) {
     std::vector<int> workers(static_cast<std::size_t>(transport.size() - first_worker_rank));
     std::iota(workers.begin(), workers.end(), first_worker_rank);
-    SchedulerState state(std::move(workers), window_per_thread * static_cast<std::size_t>(threads_per_worker));
+    SchedulerState state(std::move(workers), window_per_thread * static_cast<std::size_t>(options.threads_per_worker));
     int status = 0;
 
     transport.start([&](int source, Message&& message) {

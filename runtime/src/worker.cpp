@@ -37,7 +37,7 @@ Finished run_task(const TaskSpec& spec) {
     }
 }
 
-void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport) {
+void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport, std::size_t inline_result_limit) {
     for (;;) {
         TaskSpec spec;
         {
@@ -65,7 +65,7 @@ void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport) 
 
 }  // namespace
 
-int serve_worker(Transport& transport, int threads, bool& abandoned_task) {
+int serve_worker(Transport& transport, const Options& options, bool& abandoned_task) {
     auto shared = std::make_shared<WorkerShared>();
     int status = 0;
 
@@ -109,7 +109,8 @@ int serve_worker(Transport& transport, int threads, bool& abandoned_task) {
     });
 
     std::vector<std::thread> executors;
-    for (int i = 0; i < threads; ++i) executors.emplace_back([shared, &transport] { execute(shared, transport); });
+    for (int i = 0; i < options.threads_per_worker; ++i)
+        executors.emplace_back([shared, &transport, limit = options.inline_result_limit] { execute(shared, transport, limit); });
     transport.join();
     {
         std::lock_guard lock(shared->mutex);
