@@ -58,7 +58,7 @@ void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport, 
             finished.payload.clear();
             finished.outcome = Outcome::held;
         }
-        transport.post(client_rank, finished);
+        transport.post(client_rank, std::move(finished));
         transport.post(scheduler_rank, Done{spec.task, held});
     }
 }
