@@ -86,7 +86,31 @@ std::uint64_t registry_fingerprint() {
     return hash;
 }
 
-FunctionAddress address_of_function(const void* function) {
+namespace {
+
+// Resolving goes through every loaded module; a task names the same few functions again
+// and again, so each rank remembers what it resolved.
+template <class Key, class Value>
+class ResolvedCache {
+public:
+    template <class Resolve>
+    Value get(const Key& key, Resolve&& resolve) {
+        {
+            std::lock_guard lock(mutex_);
+            if (auto it = map_.find(key); it != map_.end()) return it->second;
+        }
+        Value value = resolve();
+        std::lock_guard lock(mutex_);
+        map_.emplace(key, value);
+        return value;
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<Key, Value> map_;
+};
+
+FunctionAddress resolve_address(const void* function) {
     ModuleQuery query;
     query.address = reinterpret_cast<std::uintptr_t>(function);
     dl_iterate_phdr(visit_module, &query);
@@ -94,7 +118,7 @@ FunctionAddress address_of_function(const void* function) {
     return {query.found.name_hash, query.address - query.found.bias};
 }
 
-const void* function_at(FunctionAddress address) {
+const void* resolve_function(FunctionAddress address) {
     ModuleQuery by_name;
     by_name.name_hash = address.module;
     dl_iterate_phdr(visit_module, &by_name);
@@ -108,6 +132,18 @@ const void* function_at(FunctionAddress address) {
     if (!check.found.executable_contains)
         throw std::runtime_error("taskfarm: the task's function address is not code in its module");
     return reinterpret_cast<const void*>(absolute);
+}
+
+}  // namespace
+
+FunctionAddress address_of_function(const void* function) {
+    static ResolvedCache<const void*, FunctionAddress> cache;
+    return cache.get(function, [&] { return resolve_address(function); });
+}
+
+const void* function_at(FunctionAddress address) {
+    static ResolvedCache<std::pair<std::uint64_t, std::uint64_t>, const void*> cache;
+    return cache.get({address.module, address.offset}, [&] { return resolve_function(address); });
 }
 
 }  // namespace taskfarm::detail

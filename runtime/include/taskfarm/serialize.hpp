@@ -128,31 +128,48 @@ constexpr void require_serializable() {
                   "It must also be default-constructible.");
 }
 
+// Appends what a stream writes to a byte vector.
 class AppendBuffer : public std::streambuf {
 public:
-    explicit AppendBuffer(Bytes& out) : out_(out) {}
+    void target(Bytes* out) { out_ = out; }
 
 protected:
     std::streamsize xsputn(const char* s, std::streamsize n) override {
-        out_.insert(out_.end(), s, s + n);
+        out_->insert(out_->end(), s, s + n);
         return n;
     }
     int_type overflow(int_type c) override {
-        if (!traits_type::eq_int_type(c, traits_type::eof())) out_.push_back(traits_type::to_char_type(c));
+        if (!traits_type::eq_int_type(c, traits_type::eof())) out_->push_back(traits_type::to_char_type(c));
         return traits_type::not_eof(c);
     }
 
 private:
-    Bytes& out_;
+    Bytes* out_ = nullptr;
 };
 
+// Reads a stream from a span of bytes.
 class ReadBuffer : public std::streambuf {
 public:
-    explicit ReadBuffer(std::span<const char> in) {
+    void source(std::span<const char> in) {
         char* begin = const_cast<char*>(in.data());  // only ever read
         setg(begin, begin, begin + in.size());
     }
 };
+
+// Making a std::ostream costs a locale and several dynamic_casts, more than archiving a few
+// numbers, so each thread keeps one stream of each kind and points it at the bytes at hand.
+// Serialize functions do not call to_bytes themselves, so one per thread is enough.
+struct ThreadStreams {
+    AppendBuffer append;
+    ReadBuffer read;
+    std::ostream out{&append};
+    std::istream in{&read};
+};
+
+inline ThreadStreams& thread_streams() {
+    thread_local ThreadStreams streams;
+    return streams;
+}
 
 constexpr unsigned boost_archive_flags = boost::archive::no_header | boost::archive::no_codecvt;
 
@@ -184,10 +201,12 @@ template <class... Ts>
 Bytes to_bytes(const Ts&... values) {
     (require_serializable<Ts>(), ...);
     Bytes out;
-    AppendBuffer buffer(out);
-    std::ostream stream(&buffer);
-    cereal::BinaryOutputArchive archive(stream);
-    (write_one(buffer, archive, values), ...);
+    auto& streams = thread_streams();
+    streams.append.target(&out);
+    streams.out.clear();
+    cereal::BinaryOutputArchive archive(streams.out);
+    (write_one(streams.append, archive, values), ...);
+    streams.append.target(nullptr);
     return out;
 }
 
@@ -196,11 +215,12 @@ Bytes to_bytes(const Ts&... values) {
 template <class... Ts>
 std::tuple<Ts...> tuple_from_bytes(std::span<const char> bytes) {
     (require_serializable<Ts>(), ...);
-    ReadBuffer buffer(bytes);
-    std::istream stream(&buffer);
-    cereal::BinaryInputArchive archive(stream);
+    auto& streams = thread_streams();
+    streams.read.source(bytes);
+    streams.in.clear();
+    cereal::BinaryInputArchive archive(streams.in);
     std::tuple<Ts...> values;
-    std::apply([&](auto&... value) { (read_one(buffer, archive, value), ...); }, values);
+    std::apply([&](auto&... value) { (read_one(streams.read, archive, value), ...); }, values);
     return values;
 }
 
