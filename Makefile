@@ -11,7 +11,7 @@ NP ?= 4
 MPIRUN_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-run-as-root) \
                 $(if $(shell [ $(NP) -gt $$(nproc) ] && echo yes),--oversubscribe)
 
-.PHONY: deps configure build demo test clean
+.PHONY: deps configure build demo test bench clean
 
 deps:
 	./scripts/install-deps.sh
@@ -28,5 +28,13 @@ demo: build
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
 
+# Benchmarks side by side with mpi4py.futures and dask, in a Release build (docs/performance.md).
+bench:
+	./scripts/install-deps.sh --bench
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DTASKFARM_BUILD_TESTS=OFF
+	cmake --build build-release -j $(JOBS)
+	bench/run.py build-release
+	bench/report.py
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-release

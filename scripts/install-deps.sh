@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages taskfarm builds and tests with. Idempotent: it asks
 # apt only for what is missing, so a second run does nothing. Works as root or via sudo.
+#   scripts/install-deps.sh           what the build and the tests need
+#   scripts/install-deps.sh --bench   also the peers and tools of `make bench`
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,9 @@ packages=(
   libcereal-dev
   libgtest-dev googletest
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3 python3-mpi4py python3-distributed python3-numpy gnuplot-nox)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

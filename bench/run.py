@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""`make bench`: every workload on taskfarm, mpi4py.futures, dask (dask-mpi layout) and raw MPI,
+in one run on this machine. Writes bench/results/results.json, the plots beside it, and the
+tables of docs/performance.md (between its results markers).
+
+    BENCH_RUNS=5 BENCH_QUICK=0 bench/run.py [build directory]
+
+Each figure is the median of BENCH_RUNS runs (at least 5 for published figures), with min-max.
+BENCH_QUICK=1 uses small sizes and one run, to check that everything works.
+"""
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-release"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+QUICK = os.environ.get("BENCH_QUICK", "0") == "1"
+PYTHON = "/usr/bin/python3"  # the Python that has Debian's mpi4py and distributed
+PEER_LIMIT = 180  # seconds: a peer's run longer than this is not repeated at larger sizes
+CORES = os.cpu_count()
+
+
+def mpirun(np):
+    flags = ["--allow-run-as-root"] if os.geteuid() == 0 else []
+    if np > CORES:
+        flags.append("--oversubscribe")
+    return ["mpirun", "-np", str(np)] + flags
+
+
+def taskfarm(workload, n, np=4):
+    return mpirun(np) + [os.path.join(BUILD, "bench", "taskfarm_bench"), workload, str(n)]
+
+
+def mpi4py(workload, n, chunksize=1, workers=2):
+    return mpirun(workers + 1) + [PYTHON, "-m", "mpi4py.futures", os.path.join(HERE, "peers", "mpi4py_bench.py"),
+                                  workload, str(n), str(chunksize)]
+
+
+def dask(workload, n, workers=2):
+    return mpirun(workers + 2) + [PYTHON, os.path.join(HERE, "peers", "dask_bench.py"), workload, str(n)]
+
+
+def raw(np, *args):
+    return mpirun(np) + [os.path.join(BUILD, "bench", "raw_mpi")] + [str(a) for a in args]
+
+
+def run_once(command, timeout):
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    wall = time.perf_counter() - start
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-2000:]}")
+    figures = lines[-1]
+    figures["wall_seconds"] = wall
+    return figures
+
+
+results = []
+skipped = []
+
+
+def measure(label, command, metrics, runs=RUNS, timeout=1800, **facts):
+    """Runs a command `runs` times; records median/min/max of each metric. Returns the median wall time."""
+    values = {m: [] for m in metrics}
+    walls = []
+    for _ in range(runs):
+        figures = run_once(command, timeout)
+        walls.append(figures["wall_seconds"])
+        for m in metrics:
+            values[m].append(figures[m])
+    for m in metrics:
+        results.append(dict(label=label, metric=m, median=statistics.median(values[m]), min=min(values[m]),
+                            max=max(values[m]), values=values[m], command=" ".join(command), **facts))
+    print(f"{label:45s} " + "  ".join(f"{m}={statistics.median(values[m]):.4g}" for m in metrics), flush=True)
+    return statistics.median(walls)
+
+
+def sized(sizes, quick_sizes):
+    return quick_sizes if QUICK else sizes
+
+
+def main():
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    runs = 1 if QUICK else RUNS
+
+    # Raw MPI baselines.
+    measure("raw MPI ping-pong, 8 B, np 2", raw(2, "latency"), ["one_way_us"], runs, tool="raw_mpi", workload="latency")
+    measure("raw MPI bandwidth, 256 MiB, np 2", raw(2, "bandwidth", 256), ["gb_per_second"], runs, tool="raw_mpi",
+            workload="bandwidth")
+    for batch in (1, 64, 1024):
+        measure(f"raw MPI farm rate, batch {batch}, np 4", raw(4, "rate", 1_000_000 if not QUICK else 10_000, batch),
+                ["tasks_per_second"], runs, tool="raw_mpi", workload="rate", batch=batch)
+    measure("raw MPI round trip, np 3", raw(3, "roundtrip", 10_000), ["median_us"], runs, tool="raw_mpi", workload="roundtrip")
+
+    # W1: map + gather, N = 1e4, 1e5, 1e6.
+    for n in sized([10_000, 100_000, 1_000_000], [1000]):
+        measure(f"W1 taskfarm N={n}", taskfarm("W1", n), ["tasks_per_second"], runs, tool="taskfarm", workload="W1", n=n)
+    # A peer's next size is skipped when ten times the last run's wall time would pass 3 minutes.
+    peer_sizes = sized([10_000, 100_000, 1_000_000], [1000])
+    for chunksize in (1, 1000, 10000):
+        for n in peer_sizes:
+            wall = measure(f"W1 mpi4py.futures chunksize {chunksize} N={n}", mpi4py("W1", n, chunksize),
+                           ["tasks_per_second"], runs, tool="mpi4py.futures", workload="W1", n=n, chunksize=chunksize)
+            if wall * 10 > PEER_LIMIT and n != peer_sizes[-1]:
+                skipped.append(f"W1 mpi4py.futures chunksize {chunksize}: N above {n} (a run took {wall:.0f} s)")
+                break
+    for n in peer_sizes:
+        wall = measure(f"W1 dask N={n}", dask("W1", n), ["tasks_per_second"], runs, tool="dask", workload="W1", n=n)
+        if wall * 10 > PEER_LIMIT and n != peer_sizes[-1]:
+            skipped.append(f"W1 dask: N above {n} (a run took {wall:.0f} s)")
+            break
+
+    # W2: submit loop.
+    n = 1_000_000 if not QUICK else 1000
+    measure(f"W2 taskfarm N={n}", taskfarm("W2", n), ["tasks_per_second"], runs, tool="taskfarm", workload="W2", n=n)
+    measure(f"W2 mpi4py.futures N={n // 10}", mpi4py("W2", n // 10), ["tasks_per_second"], runs,
+            tool="mpi4py.futures", workload="W2", n=n // 10)
+    measure(f"W2 dask N={n // 1000 or 1000}", dask("W2", n // 1000 or 1000), ["tasks_per_second"], runs,
+            tool="dask", workload="W2", n=n // 1000 or 1000)
+
+    # W3: one task at a time, np 3.
+    n = 10_000 if not QUICK else 200
+    measure("W3 taskfarm np 3", taskfarm("W3", n, np=3), ["median_us"], runs, tool="taskfarm", workload="W3", n=n)
+    measure("W3 mpi4py.futures (1 worker)", mpi4py("W3", n, workers=1), ["median_us"], runs, tool="mpi4py.futures",
+            workload="W3", n=n)
+    measure("W3 dask (1 worker)", dask("W3", n // 10, workers=1), ["median_us"], runs, tool="dask", workload="W3",
+            n=n // 10)
+
+    # W4: parallel efficiency of busy tasks.
+    for micros in (1000, 100, 10):
+        measure(f"W4 taskfarm {micros} us", taskfarm("W4", micros), ["efficiency"], runs, tool="taskfarm", workload="W4",
+                n=micros)
+        measure(f"W4 mpi4py.futures {micros} us", mpi4py("W4", micros), ["efficiency"], runs, tool="mpi4py.futures",
+                workload="W4", n=micros)
+        if micros >= 1000:
+            measure(f"W4 dask {micros} us", dask("W4", micros), ["efficiency"], runs, tool="dask", workload="W4", n=micros)
+        else:
+            skipped.append(f"W4 dask {micros} us: dask's per-task cost (~1 ms) makes the run pointless")
+
+    # W5: 256 MiB argument, returned.
+    mib = 256 if not QUICK else 8
+    measure(f"W5 taskfarm {mib} MiB", taskfarm("W5", mib), ["gb_per_second"], runs, tool="taskfarm", workload="W5", n=mib)
+    measure(f"W5 mpi4py.futures {mib} MiB", mpi4py("W5", mib), ["gb_per_second"], runs, tool="mpi4py.futures",
+            workload="W5", n=mib)
+    measure(f"W5 dask {mib} MiB", dask("W5", mib), ["gb_per_second"], runs, tool="dask", workload="W5", n=mib)
+
+    # W6: memory per pending task.
+    for n in sized([1_000_000, 10_000_000], [2000]):
+        measure(f"W6 taskfarm N={n}", taskfarm("W6", n),
+                ["client_bytes_per_task", "scheduler_bytes_per_task", "seconds"], runs if n < 10_000_000 else min(runs, 5),
+                tool="taskfarm", workload="W6", n=n)
+
+    # W7: start-up, launcher to first result, against a bare MPI_Init/MPI_Finalize program.
+    for tool, command in (("raw_mpi", raw(4, "init")), ("taskfarm", taskfarm("W7", 1))):
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=True, timeout=120)
+            samples.append(time.perf_counter() - start)
+        results.append(dict(label=f"W7 start-up {tool} np 4", metric="wall_seconds", median=statistics.median(samples),
+                            min=min(samples), max=max(samples), values=samples, command=" ".join(command), tool=tool,
+                            workload="W7"))
+        print(f"W7 start-up {tool:35s} wall_seconds={statistics.median(samples):.4g}", flush=True)
+
+    # W8: W1 oversubscribed, np 8 on 2 cores.
+    n = 1_000_000 if not QUICK else 1000
+    measure(f"W8 taskfarm np 8 N={n}", taskfarm("W1", n, np=8), ["tasks_per_second"], runs, tool="taskfarm",
+            workload="W8", n=n)
+    measure(f"W8 mpi4py.futures 6 workers chunksize 10000 N={n}", mpi4py("W1", n, 10000, workers=6),
+            ["tasks_per_second"], runs, tool="mpi4py.futures", workload="W8", n=n)
+
+    record = dict(date=datetime.datetime.now().isoformat(timespec="seconds"), machine=platform.node(),
+                  cores=CORES, runs=runs, quick=QUICK, skipped=skipped, results=results)
+    name = "quick.json" if QUICK else "results.json"
+    with open(os.path.join(HERE, "results", name), "w") as out:
+        json.dump(record, out, indent=1)
+    print(f"wrote bench/results/{name}")
+
+
+if __name__ == "__main__":
+    main()
