@@ -3,6 +3,9 @@
 #include "log.hpp"
 #include "roles.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace taskfarm {
 namespace detail {
 
@@ -25,8 +28,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args) 
             task->payload = find_invoker(code.invoker)(code.function, args);
             task->status = TaskStatus::value;
         } catch (...) {
-            auto error = describe_current_exception();
-            task->payload = encode_failure({error.type_name, error.message, own_rank(), host_name()});
+            task->payload = encode_current_exception();
             task->status = TaskStatus::error;
         }
         return task;
@@ -39,6 +41,23 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args) 
     transport_->post(scheduler_rank,
                      Submit{{task->id, code.invoker, code.function.module, code.function.offset, std::move(args)}});
     return task;
+}
+
+std::vector<std::shared_ptr<TaskState>> ClientCore::submit_chunk(const TaskCode& code, Bytes args,
+                                                                 std::uint32_t count) {
+    auto chunk = submit(code, std::move(args));
+    std::vector<std::shared_ptr<TaskState>> elements;
+    elements.reserve(count);
+    std::lock_guard lock(mutex_);
+    for (std::uint32_t index = 0; index < count; ++index) {
+        auto element = std::make_shared<TaskState>();
+        element->core = chunk->core;
+        element->chunk = chunk;
+        element->index = index;
+        element->id = next_id_++;
+        elements.push_back(std::move(element));
+    }
+    return elements;
 }
 
 void ClientCore::on_message(int source, Message&& message) {
@@ -74,8 +93,34 @@ void ClientCore::on_message(int source, Message&& message) {
 void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload) {
     task.status = status;
     task.payload = std::move(payload);
-    for (auto& [queue, index] : task.watchers) queue->done.push_back(index);
+    for (auto& watcher : task.watchers) watcher.queue->done.push_back(watcher.index);
     task.watchers.clear();
+}
+
+namespace {
+// The task whose messages decide this one's fate: itself, or for an element its chunk.
+TaskState& carrier(TaskState& task) { return task.chunk ? *task.chunk : task; }
+
+[[noreturn]] void throw_failure(std::span<const char> encoded, TaskId task) {
+    auto failure = decode_failure(encoded);
+    throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task);
+}
+}  // namespace
+
+void ClientCore::read_elements(TaskState& chunk) {
+    if (!chunk.elements.empty()) return;
+    std::span<const char> rest = chunk.payload;
+    std::size_t offset = 0;
+    while (rest.size() >= 1 + sizeof(std::uint64_t)) {
+        auto outcome = static_cast<std::uint8_t>(rest[0]);
+        std::uint64_t size;
+        std::memcpy(&size, rest.data() + 1, sizeof size);
+        auto header = 1 + sizeof size;
+        if (outcome > 1 || size > rest.size() - header) break;
+        chunk.elements.push_back({outcome == 1, offset + header, static_cast<std::size_t>(size)});
+        rest = rest.subspan(header + static_cast<std::size_t>(size));
+        offset += header + static_cast<std::size_t>(size);
+    }
 }
 
 void ClientCore::throw_if_closed() const {
@@ -96,15 +141,29 @@ void ClientCore::wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task
 
 void ClientCore::wait(TaskState& task) {
     std::unique_lock lock(mutex_);
-    wait_locked(lock, task, false);
+    if (task.status == TaskStatus::cancelled) return;
+    wait_locked(lock, carrier(task), false);
 }
 
 bool ClientCore::ready(TaskState& task) {
     std::lock_guard lock(mutex_);
-    return task.status != TaskStatus::pending;
+    return task.status != TaskStatus::pending || (task.chunk && task.chunk->status != TaskStatus::pending);
 }
 
 void ClientCore::cancel(TaskState& task) {
+    if (task.chunk) {  // the chunk runs on for its other elements; this one's outcome is dropped
+        {
+            std::lock_guard lock(mutex_);
+            task.status = TaskStatus::cancelled;
+            std::erase_if(task.chunk->watchers, [&](const Watcher& watcher) {
+                if (watcher.element != &task) return false;
+                watcher.queue->done.push_back(watcher.index);
+                return true;
+            });
+        }
+        changed_.notify_all();
+        return;
+    }
     {
         std::lock_guard lock(mutex_);
         if (task.status == TaskStatus::cancelled) return;
@@ -117,19 +176,27 @@ void ClientCore::cancel(TaskState& task) {
 
 std::span<const char> ClientCore::result_bytes(TaskState& task) {
     std::unique_lock lock(mutex_);
-    wait_locked(lock, task, true);
     if (task.status == TaskStatus::cancelled) throw CancelledError(task.id);
-    if (task.status == TaskStatus::error) {
-        auto failure = decode_failure(task.payload);
-        throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task.id);
-    }
-    // Once a result is here it never changes, so the span outlives the lock.
-    return task.payload;
+    auto& source = carrier(task);
+    wait_locked(lock, source, true);
+    if (source.status == TaskStatus::cancelled) throw CancelledError(task.id);
+    if (source.status == TaskStatus::error) throw_failure(source.payload, task.id);
+    // Once a result is here it never changes, so spans into it outlive the lock.
+    if (!task.chunk) return source.payload;
+    read_elements(source);
+    if (task.index >= source.elements.size())
+        throw TaskError("taskfarm::ProtocolError", "the chunk's result has no outcome for this element",
+                        source.holder, "", task.id);
+    const auto& element = source.elements[task.index];
+    std::span<const char> bytes(source.payload.data() + element.offset, element.size);
+    if (!element.ok) throw_failure(bytes, task.id);
+    return bytes;
 }
 
 void ClientCore::prefetch(TaskState& task) {
     std::lock_guard lock(mutex_);
-    if (task.status == TaskStatus::held) request_fetch(task);
+    auto& source = carrier(task);
+    if (source.status == TaskStatus::held) request_fetch(source);
 }
 
 void ClientCore::request_fetch(TaskState& task) {
@@ -139,7 +206,7 @@ void ClientCore::request_fetch(TaskState& task) {
 }
 
 void ClientCore::forget(TaskState& task) {
-    if (!transport_) return;
+    if (!transport_ || task.chunk) return;  // an element lets go of its chunk as it is destroyed
     std::lock_guard lock(mutex_);
     live_.erase(task.id);
     bool kept_somewhere = task.status == TaskStatus::pending || task.status == TaskStatus::held;
@@ -151,8 +218,10 @@ std::shared_ptr<CompletionQueue> ClientCore::watch(std::span<TaskState* const> t
     queue->core = shared_from_this();
     std::lock_guard lock(mutex_);
     for (std::size_t index = 0; index < tasks.size(); ++index) {
-        if (tasks[index]->status == TaskStatus::pending) tasks[index]->watchers.emplace_back(queue, index);
-        else queue->done.push_back(index);
+        auto& task = *tasks[index];
+        auto& source = carrier(task);
+        if (task.status == TaskStatus::cancelled || source.status != TaskStatus::pending) queue->done.push_back(index);
+        else source.watchers.push_back({queue, index, task.chunk ? &task : nullptr});
     }
     return queue;
 }
@@ -204,6 +273,23 @@ std::shared_ptr<detail::TaskState> Client::submit_bytes(const detail::TaskCode& 
     return core_->submit(code, std::move(args));
 }
 
+std::vector<std::shared_ptr<detail::TaskState>> Client::submit_chunk(const detail::TaskCode& code, Bytes args,
+                                                                     std::uint32_t count) {
+    return core_->submit_chunk(code, std::move(args), count);
+}
+
+std::size_t Client::map_chunk(std::size_t n) const {
+    // Chunks are for maps of many tiny tasks: below chunking_starts_at elements every element
+    // is its own task, so long tasks and large results keep their own scheduling. Above it,
+    // each worker still gets about 64 chunks, so the last ones balance the load.
+    constexpr std::size_t chunking_starts_at = 10'000;
+    constexpr std::size_t chunks_per_worker = 64;
+    constexpr std::size_t largest_chunk = 1024;
+    auto workers = static_cast<std::size_t>(core_->workers());
+    if (workers == 0 || n < chunking_starts_at) return 1;
+    return std::clamp<std::size_t>(n / (workers * chunks_per_worker), 1, largest_chunk);
+}
+
 void Client::prefetch_one(detail::TaskState& task) { core_->prefetch(task); }
 
 void Client::gather(const std::vector<Future<void>>& futures, OnError on_error) {
@@ -227,8 +313,14 @@ std::uint64_t task_id(const TaskState& task) { return task.id; }
 
 void throw_undecodable_result(TaskState& task) {
     auto error = describe_current_exception();
+    int holder = task.chunk ? task.chunk->holder : task.holder;
     throw TaskError(error.type_name, "the task's result could not be decoded: " + error.message,
-                    task.holder < 0 ? own_rank() : task.holder, "", task.id);
+                    holder < 0 ? own_rank() : holder, "", task.id);
+}
+
+Bytes encode_current_exception() {
+    auto error = describe_current_exception();
+    return encode_failure({error.type_name, error.message, own_rank(), host_name()});
 }
 
 std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks) {

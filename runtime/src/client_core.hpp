@@ -25,16 +25,35 @@ public:
     std::deque<std::size_t> done;
 };
 
+struct Watcher {
+    std::shared_ptr<CompletionQueue> queue;
+    std::size_t index;
+    const TaskState* element;  // the element of a chunk this watch is for, or null
+};
+
+// Where one element's outcome lies in its chunk's result.
+struct ElementResult {
+    bool ok;
+    std::size_t offset;
+    std::size_t size;
+};
+
+// A task, or an element of a map's chunk. An element has no wire identity of its own: it
+// waits on its chunk and reads its outcome out of the chunk's result. The chunk lives as
+// long as one of its elements does; when the last goes, the chunk is released like any task.
 struct TaskState {
     std::shared_ptr<ClientCore> core;
     TaskId id = 0;
+    std::shared_ptr<TaskState> chunk;  // set for an element
+    std::uint32_t index = 0;           // an element's place in its chunk
     // Guarded by core->mutex_.
-    TaskStatus status = TaskStatus::pending;
+    TaskStatus status = TaskStatus::pending;  // an element uses it only for cancelled
     Bytes payload;  // the result (value), or the encoded TaskFailure (error)
     int holder = -1;
     bool fetch_requested = false;
     bool fetched = false;
-    std::vector<std::pair<std::shared_ptr<CompletionQueue>, std::size_t>> watchers;
+    std::vector<Watcher> watchers;
+    std::vector<ElementResult> elements;  // a chunk's outcomes, once read
 
     ~TaskState();
 };
@@ -45,6 +64,7 @@ public:
     ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport);
 
     std::shared_ptr<TaskState> submit(const TaskCode& code, Bytes args);
+    std::vector<std::shared_ptr<TaskState>> submit_chunk(const TaskCode& code, Bytes args, std::uint32_t count);
     void wait(TaskState& task);
     bool ready(TaskState& task);
     void cancel(TaskState& task);
@@ -61,7 +81,9 @@ public:
 
 private:
     void on_message(int source, Message&& message);
-    // The next four need mutex_ held.
+    std::shared_ptr<TaskState> start_task(const TaskCode& code, Bytes args);
+    // The next ones need mutex_ held.
+    void read_elements(TaskState& chunk);
     void request_fetch(TaskState& task);
     void complete(TaskState& task, TaskStatus status, Bytes payload);
     void wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload);

@@ -32,8 +32,7 @@ Finished run_task(const TaskSpec& spec) {
         auto invoker = find_invoker(spec.invoker);
         return {spec.task, Outcome::value, invoker({spec.module, spec.offset}, spec.args)};
     } catch (...) {
-        auto error = describe_current_exception();
-        return {spec.task, Outcome::error, encode_failure({error.type_name, error.message, own_rank(), host_name()})};
+        return {spec.task, Outcome::error, encode_current_exception()};
     }
 }
 

@@ -46,23 +46,52 @@ public:
 
     // One task per element: fn(x) for x in xs; with several ranges, fn(x, y, ...) for the
     // elements taken side by side, stopping at the end of the shortest, like Python's map.
+    // Elements of a large map travel in chunks (one message and one queue entry for many
+    // elements); every element still has its own Future and its own outcome.
     template <class Fn, std::ranges::input_range... Ranges>
         requires(sizeof...(Ranges) >= 1)
     auto map(Fn&& fn, Ranges&&... inputs) {
-        using FutureType = decltype(submit(fn, std::declval<std::ranges::range_reference_t<Ranges>>()...));
+        using Callable = std::decay_t<Fn>;
+        detail::require_shippable<Callable>();
+        using Kind = detail::task_kind_t<Callable, std::ranges::range_value_t<Ranges>...>;
+        using FutureType = Future<typename Kind::Result>;
         std::vector<FutureType> futures;
-        if constexpr ((std::ranges::sized_range<Ranges> && ...))
-            futures.reserve(std::min({static_cast<std::size_t>(std::ranges::size(inputs))...}));
+        std::size_t chunk = 1;
+        if constexpr ((std::ranges::sized_range<Ranges> && ...)) {
+            auto n = std::min({static_cast<std::size_t>(std::ranges::size(inputs))...});
+            futures.reserve(n);
+            chunk = map_chunk(n);
+        }
+        const Callable& callable = fn;
         auto positions = std::tuple(std::ranges::begin(inputs)...);
         auto ends = std::tuple(std::ranges::end(inputs)...);
         auto any_at_end = [&]<std::size_t... I>(std::index_sequence<I...>) {
             return ((std::get<I>(positions) == std::get<I>(ends)) || ...);
         };
         constexpr auto indices = std::index_sequence_for<Ranges...>{};
-        while (!any_at_end(indices)) {
-            futures.push_back(std::apply([&](auto&... at) { return submit(fn, *at...); }, positions));
-            std::apply([](auto&... at) { (++at, ...); }, positions);
+        if (chunk == 1) {
+            while (!any_at_end(indices)) {
+                futures.push_back(std::apply([&](auto&... at) { return submit(callable, *at...); }, positions));
+                std::apply([](auto&... at) { (++at, ...); }, positions);
+            }
+            return futures;
         }
+        auto code = Kind::code(callable, /*chunk=*/true);
+        detail::ChunkWriter writer;
+        auto send = [&] {
+            auto count = writer.count();
+            for (auto& state : submit_chunk(code, writer.finish(), count)) futures.push_back(FutureType(std::move(state)));
+        };
+        writer.start(callable);
+        while (!any_at_end(indices)) {
+            std::apply([&](auto&... at) { Kind::add_element(writer, *at...); }, positions);
+            std::apply([](auto&... at) { (++at, ...); }, positions);
+            if (writer.count() == chunk) {
+                send();
+                writer.start(callable);
+            }
+        }
+        if (writer.count() > 0) send();
         return futures;
     }
 
@@ -97,6 +126,11 @@ private:
     explicit Client(std::shared_ptr<detail::ClientCore> core);
 
     std::shared_ptr<detail::TaskState> submit_bytes(const detail::TaskCode& code, Bytes args);
+    // One task for `count` elements of a map; returns a state per element.
+    std::vector<std::shared_ptr<detail::TaskState>> submit_chunk(const detail::TaskCode& code, Bytes args,
+                                                                 std::uint32_t count);
+    // How many elements of an n-element map go in one task.
+    std::size_t map_chunk(std::size_t n) const;
     // Asks every worker that holds one of these results to send it, all at once.
     template <class T>
     void prefetch(const std::vector<Future<T>>& futures) {

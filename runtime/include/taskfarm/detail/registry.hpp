@@ -29,6 +29,9 @@ Invoker find_invoker(std::uint64_t key);
 // A hash over every registered key: equal on ranks that can run the same tasks.
 std::uint64_t registry_fingerprint();
 
+// The exception being handled, encoded as the failure record a worker reports.
+Bytes encode_current_exception();
+
 FunctionAddress address_of_function(const void* function);
 // Throws std::runtime_error unless the address lands in executable code of a loaded module.
 const void* function_at(FunctionAddress address);

@@ -5,7 +5,10 @@
 #include <taskfarm/serialize.hpp>
 
 #include <concepts>
+#include <cstring>
 #include <functional>
+#include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
@@ -60,6 +63,57 @@ struct TaskCode {
     FunctionAddress function;
 };
 
+// A chunk of a map: many elements' arguments in one task, run one after the other on one
+// worker. Its result holds one outcome per element, back to back:
+//   u8 1 | u64 size | result bytes     or     u8 0 | u64 size | encoded failure
+enum class ElementOutcome : std::uint8_t { failed = 0, ok = 1 };
+
+inline void append_outcome(Bytes& out, ElementOutcome outcome, const Bytes& bytes) {
+    std::uint64_t size = bytes.size();
+    out.push_back(static_cast<char>(outcome));
+    out.insert(out.end(), reinterpret_cast<const char*>(&size), reinterpret_cast<const char*>(&size) + sizeof size);
+    out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+// Writes a chunk's arguments: the function object (if it has state), the element count,
+// then each element's arguments.
+class ChunkWriter {
+public:
+    ChunkWriter() : stream_(&buffer_) {}
+
+    template <class Fn>
+    void start(const Fn& fn) {
+        bytes_.clear();
+        count_ = 0;
+        buffer_.target(&bytes_);
+        stream_.clear();
+        archive_.emplace(stream_);
+        if constexpr (stateful_callable<Fn>) write_one(buffer_, *archive_, fn);
+        count_at_ = bytes_.size();
+        (*archive_)(std::uint32_t{0});  // patched by finish()
+    }
+    template <class... Stored>
+    void add(const Stored&... args) {
+        (write_one(buffer_, *archive_, args), ...);
+        ++count_;
+    }
+    std::uint32_t count() const { return count_; }
+    Bytes finish() {
+        archive_.reset();
+        std::memcpy(bytes_.data() + count_at_, &count_, sizeof count_);
+        buffer_.target(nullptr);
+        return std::move(bytes_);
+    }
+
+private:
+    Bytes bytes_;
+    AppendBuffer buffer_;
+    std::ostream stream_;
+    std::optional<cereal::BinaryOutputArchive> archive_;
+    std::size_t count_at_ = 0;
+    std::uint32_t count_ = 0;
+};
+
 template <class Fn, class StoredTuple>
 struct TaskKind;
 
@@ -88,14 +142,62 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
         else return to_bytes(as_stored<Stored>(args)...);
     }
 
-    static TaskCode code(const Fn& fn) {
-        TaskCode code{key, {}};
+    // Runs every element of a chunk (see ChunkWriter); one element's exception fails that
+    // element only. Arguments that do not decode fail that element and every one after it.
+    static Bytes invoke_chunk(FunctionAddress function, std::span<const char> bytes) {
+        ReadBuffer buffer;
+        buffer.source(bytes);
+        std::istream stream(&buffer);
+        cereal::BinaryInputArchive archive(stream);
+        auto run_all = [&](auto& fn) {
+            std::uint32_t count = 0;
+            archive(count);
+            Bytes out;
+            for (std::uint32_t i = 0; i < count; ++i) {
+                std::tuple<Stored...> args;
+                try {
+                    std::apply([&](auto&... a) { (read_one(buffer, archive, a), ...); }, args);
+                } catch (...) {
+                    auto failure = encode_current_exception();
+                    for (; i < count; ++i) append_outcome(out, ElementOutcome::failed, failure);
+                    break;
+                }
+                try {
+                    append_outcome(out, ElementOutcome::ok, call(fn, std::move(args)));
+                } catch (...) {
+                    append_outcome(out, ElementOutcome::failed, encode_current_exception());
+                }
+            }
+            return out;
+        };
+        if constexpr (function_pointer<Fn>) {
+            auto fn = reinterpret_cast<Fn>(const_cast<void*>(function_at(function)));
+            return run_all(fn);
+        } else if constexpr (stateless_callable<Fn>) {
+            Fn fn{};
+            return run_all(fn);
+        } else {
+            Fn fn{};
+            read_one(buffer, archive, fn);
+            return run_all(fn);
+        }
+    }
+
+    template <class... Args>
+    static void add_element(ChunkWriter& writer, const Args&... args) {
+        writer.add(as_stored<Stored>(args)...);
+    }
+
+    static TaskCode code(const Fn& fn, bool chunk = false) {
+        TaskCode code{chunk ? chunk_key : key, {}};
         if constexpr (function_pointer<Fn>) code.function = address_of_function(reinterpret_cast<const void*>(fn));
         return code;
     }
 
     // Initialised before main on every rank: the same binary has the same instantiations.
     static inline const std::uint64_t key = register_invoker(typeid(TaskKind).name(), &invoke);
+    static inline const std::uint64_t chunk_key =
+        register_invoker((std::string("chunk of ") + typeid(TaskKind).name()).c_str(), &invoke_chunk);
 
 private:
     template <class Callable, class Tuple>

@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""Turns bench/results/results.json into the tables and plots of docs/performance.md.
+
+    bench/report.py [results.json]
+
+The tables replace what stands between the results markers of docs/performance.md; the
+plots are written to bench/results/*.png with gnuplot.
+"""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SOURCE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "results", "results.json")
+DOC = os.path.join(ROOT, "docs", "performance.md")
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+with open(SOURCE) as f:
+    record = json.load(f)
+RESULTS = record["results"]
+
+
+def find(metric, **facts):
+    for r in RESULTS:
+        if r["metric"] == metric and all(r.get(k) == v for k, v in facts.items()):
+            return r
+    return None
+
+
+def cell(r, digits=3, scale=1.0):
+    if r is None:
+        return "—"
+    def number(x):
+        x *= scale
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
+    return f"{number(r['median'])} ({number(r['min'])}–{number(r['max'])})"
+
+
+def ratio(a, b):
+    if a is None or b is None or not b["median"]:
+        return "—"
+    return f"{a['median'] / b['median']:.2f}×"
+
+
+lines = [BEGIN, "",
+         f"Measured {record['date']} on `{record['machine']}` ({record['cores']} cores); each figure is the median of "
+         f"{record['runs']} runs, (min–max). Produced by `make bench` (`bench/run.py`, then `bench/report.py`); "
+         "raw data in `bench/results/results.json`, with the exact command of every figure.", ""]
+
+# Baselines
+lines += ["### Raw MPI on this machine", "", "| figure | value |", "|---|---|",
+          f"| 8-byte ping-pong, one way, np 2 (µs) | {cell(find('one_way_us', workload='latency'))} |",
+          f"| bandwidth, 256 MiB ping-pong, np 2 (GB/s) | {cell(find('gb_per_second', workload='bandwidth'))} |",
+          f"| one task at a time, master → worker → master, np 3 (µs) | {cell(find('median_us', workload='roundtrip'))} |"]
+for batch in (1, 64, 1024):
+    lines.append(f"| master–worker farm, {batch} task(s) per message, np 4 (tasks/s) | "
+                 f"{cell(find('tasks_per_second', workload='rate', batch=batch))} |")
+
+# W1
+lines += ["", "### W1 — `map(square, 0..N)` + gather, one future per task, np 4 (2 workers); tasks/s", "",
+          "| N | taskfarm | mpi4py.futures chunksize 1 | chunksize 1000 | chunksize 10000 | dask | taskfarm / best mpi4py | taskfarm / dask |",
+          "|---|---|---|---|---|---|---|---|"]
+for n in (10_000, 100_000, 1_000_000):
+    tf = find("tasks_per_second", tool="taskfarm", workload="W1", n=n)
+    peers = [find("tasks_per_second", tool="mpi4py.futures", workload="W1", n=n, chunksize=c) for c in (1, 1000, 10000)]
+    dk = find("tasks_per_second", tool="dask", workload="W1", n=n)
+    best = max((p for p in peers if p), key=lambda p: p["median"], default=None)
+    lines.append(f"| {n:,} | {cell(tf)} | " + " | ".join(cell(p) for p in peers) +
+                 f" | {cell(dk)} | {ratio(tf, best)} | {ratio(tf, dk)} |")
+
+# W2
+lines += ["", "### W2 — a submit loop of N tasks, then gather, np 4; tasks/s", "", "| tool | N | tasks/s |", "|---|---|---|"]
+for tool in ("taskfarm", "mpi4py.futures", "dask"):
+    r = find("tasks_per_second", tool=tool, workload="W2")
+    if r:
+        lines.append(f"| {tool} | {r['n']:,} | {cell(r)} |")
+
+# W3
+raw_rt = find("median_us", workload="roundtrip")
+lines += ["", "### W3 — one task at a time (submit, get), one worker; median µs", "",
+          "| tool | median µs | ratio to raw MPI round trip |", "|---|---|---|"]
+for tool in ("taskfarm", "mpi4py.futures", "dask"):
+    r = find("median_us", tool=tool, workload="W3")
+    lines.append(f"| {tool} | {cell(r)} | {ratio(r, raw_rt)} |")
+
+# W4
+lines += ["", "### W4 — parallel efficiency of busy-spinning tasks, np 4 (2 workers)", "",
+          "| task duration | taskfarm | mpi4py.futures (chunksize 1) | dask |", "|---|---|---|---|"]
+for micros in (1000, 100, 10):
+    lines.append(f"| {micros} µs | " + " | ".join(
+        cell(find("efficiency", tool=t, workload="W4", n=micros)) for t in ("taskfarm", "mpi4py.futures", "dask")) + " |")
+
+# W5
+raw_bw = find("gb_per_second", workload="bandwidth")
+lines += ["", "### W5 — a 256 MiB `std::vector<double>` (numpy array) argument, returned by the task; GB/s counted both ways", "",
+          "| tool | GB/s | share of raw MPI bandwidth |", "|---|---|---|"]
+for tool in ("taskfarm", "mpi4py.futures", "dask"):
+    r = find("gb_per_second", tool=tool, workload="W5")
+    share = f"{100 * r['median'] / raw_bw['median']:.1f} %" if r and raw_bw else "—"
+    lines.append(f"| {tool} | {cell(r)} | {share} |")
+
+# W6
+lines += ["", "### W6 — memory per pending task (taskfarm)", "",
+          "| tasks in flight | client bytes/task | scheduler bytes/task | whole map, seconds |", "|---|---|---|---|"]
+for r in [r for r in RESULTS if r["workload"] == "W6" and r["metric"] == "client_bytes_per_task"]:
+    n = r["n"]
+    lines.append(f"| {n:,} | {cell(r)} | {cell(find('scheduler_bytes_per_task', workload='W6', n=n))} | "
+                 f"{cell(find('seconds', workload='W6', n=n))} |")
+
+# W7
+bare = find("wall_seconds", tool="raw_mpi", workload="W7")
+tfs = find("wall_seconds", tool="taskfarm", workload="W7")
+over = f"{(tfs['median'] - bare['median']) * 1000:.0f} ms" if bare and tfs else "—"
+lines += ["", "### W7 — start-up: `mpirun -np 4` to first result, whole command", "",
+          "| program | seconds |", "|---|---|",
+          f"| bare `MPI_Init` + `MPI_Finalize` | {cell(bare)} |", f"| taskfarm, one task | {cell(tfs)} |",
+          f"| taskfarm over bare MPI | {over} |"]
+
+# W8
+w8 = find("tasks_per_second", tool="taskfarm", workload="W8")
+w1 = find("tasks_per_second", tool="taskfarm", workload="W1", n=1_000_000)
+lines += ["", "### W8 — W1 oversubscribed: np 8 (6 workers) on 2 cores, N = 10⁶; tasks/s", "",
+          "| tool | tasks/s | versus W1 at np 4 |", "|---|---|---|",
+          f"| taskfarm | {cell(w8)} | {ratio(w8, w1)} |",
+          f"| mpi4py.futures, chunksize 10000 | {cell(find('tasks_per_second', tool='mpi4py.futures', workload='W8'))} | — |"]
+
+if record.get("skipped"):
+    lines += ["", "Not run, and why:", ""] + [f"- {s}" for s in record["skipped"]]
+lines += ["", "![W1 throughput](../bench/results/w1_throughput.png)", "",
+          "![W4 efficiency](../bench/results/w4_efficiency.png)", "", END]
+
+with open(DOC) as f:
+    doc = f.read()
+start, end = doc.index(BEGIN), doc.index(END) + len(END)
+with open(DOC, "w") as f:
+    f.write(doc[:start] + "\n".join(lines) + doc[end:])
+
+# Plots.
+out = os.path.join(HERE, "results")
+series = {"taskfarm": dict(tool="taskfarm"), "mpi4py.futures chunksize 1": dict(tool="mpi4py.futures", chunksize=1),
+          "mpi4py.futures chunksize 10000": dict(tool="mpi4py.futures", chunksize=10000), "dask": dict(tool="dask")}
+plots = []
+for i, (title, facts) in enumerate(series.items()):
+    path = os.path.join(out, f"w1_{i}.dat")
+    with open(path, "w") as f:
+        for n in (10_000, 100_000, 1_000_000):
+            r = find("tasks_per_second", workload="W1", n=n, **facts)
+            if r:
+                f.write(f"{n} {r['median']} {r['min']} {r['max']}\n")
+    plots.append(f"'{path}' using 1:2:3:4 with yerrorlines title '{title}'")
+w4 = []
+for i, tool in enumerate(("taskfarm", "mpi4py.futures", "dask")):
+    path = os.path.join(out, f"w4_{i}.dat")
+    with open(path, "w") as f:
+        for micros in (10, 100, 1000):
+            r = find("efficiency", tool=tool, workload="W4", n=micros)
+            if r:
+                f.write(f"{micros} {r['median']} {r['min']} {r['max']}\n")
+    w4.append(f"'{path}' using 1:2:3:4 with yerrorlines title '{tool}'")
+script = f"""
+set terminal pngcairo size 900,560
+set logscale xy
+set grid
+set key left top
+set output '{out}/w1_throughput.png'
+set title 'W1: map + gather, np 4 (2 workers), tasks per second'
+set xlabel 'tasks (N)'
+set ylabel 'tasks / s'
+plot {', '.join(plots)}
+set output '{out}/w4_efficiency.png'
+unset logscale y
+set yrange [0:1.05]
+set key right bottom
+set title 'W4: parallel efficiency against task duration, 2 workers'
+set xlabel 'task duration (µs)'
+set ylabel 'efficiency'
+plot {', '.join(w4)}
+"""
+subprocess.run(["gnuplot"], input=script, text=True, check=True)
+print("wrote docs/performance.md tables and bench/results/*.png")
