@@ -13,13 +13,11 @@ public:
     template <class Int>
         requires std::is_integral_v<Int> || std::is_enum_v<Int>
     void put(Int value) {
-        char raw[sizeof value];
-        std::memcpy(raw, &value, sizeof value);  // every rank runs the same binary on one architecture
-        out_.insert(out_.end(), raw, raw + sizeof value);
+        append(&value, sizeof value);  // every rank runs the same binary on one architecture
     }
     void put(std::span<const char> bytes) {
         put<std::uint64_t>(bytes.size());
-        out_.insert(out_.end(), bytes.begin(), bytes.end());
+        append(bytes.data(), bytes.size());
     }
     void put(const std::string& text) { put(std::span<const char>(text.data(), text.size())); }
     void put(Bytes&& bytes) {
@@ -29,6 +27,13 @@ public:
     }
 
 private:
+    void append(const void* data, std::size_t size) {
+        if (size == 0) return;
+        auto at = out_.size();
+        out_.resize(at + size);
+        std::memcpy(out_.data() + at, data, size);
+    }
+
     Bytes& out_;
     std::vector<Bytes>* attachments_;
 };
