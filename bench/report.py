@@ -47,7 +47,8 @@ def ratio(a, b):
 lines = [BEGIN, "",
          f"Measured {record['date']} on `{record['machine']}` ({record['cores']} cores); each figure is the median of "
          f"{record['runs']} runs, (min–max). Produced by `make bench` (`bench/run.py`, then `bench/report.py`); "
-         "raw data in `bench/results/results.json`, with the exact command of every figure.", ""]
+         "raw data in `bench/results/results.json`, with the exact command of every figure." +
+         (f" Re-measured since: {'; '.join(record['updated'])}." if record.get("updated") else ""), ""]
 
 # Baselines
 lines += ["### Raw MPI on this machine", "", "| figure | value |", "|---|---|",

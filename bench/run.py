@@ -4,6 +4,7 @@ in one run on this machine. Writes bench/results/results.json, the plots beside 
 tables of docs/performance.md (between its results markers).
 
     BENCH_RUNS=5 BENCH_QUICK=0 bench/run.py [build directory]
+    BENCH_ONLY=W6,W7 bench/run.py       # re-measure these workloads, keep the other results
 
 Each figure is the median of BENCH_RUNS runs (at least 5 for published figures), with min-max.
 BENCH_QUICK=1 uses small sizes and one run, to check that everything works.
@@ -25,6 +26,7 @@ QUICK = os.environ.get("BENCH_QUICK", "0") == "1"
 PYTHON = "/usr/bin/python3"  # the Python that has Debian's mpi4py and distributed
 PEER_LIMIT = 180  # seconds: a peer's run longer than this is not repeated at larger sizes
 CORES = os.cpu_count()
+ONLY = {w for w in os.environ.get("BENCH_ONLY", "").split(",") if w}
 
 
 def mpirun(np):
@@ -69,6 +71,8 @@ skipped = []
 
 def measure(label, command, metrics, runs=RUNS, timeout=1800, **facts):
     """Runs a command `runs` times; records median/min/max of each metric. Returns the median wall time."""
+    if ONLY and facts.get("workload") not in ONLY:
+        return 0.0
     values = {m: [] for m in metrics}
     walls = []
     for _ in range(runs):
@@ -159,7 +163,7 @@ def main():
                 tool="taskfarm", workload="W6", n=n)
 
     # W7: start-up, launcher to first result, against a bare MPI_Init/MPI_Finalize program.
-    for tool, command in (("raw_mpi", raw(4, "init")), ("taskfarm", taskfarm("W7", 1))):
+    for tool, command in (("raw_mpi", raw(4, "init")), ("taskfarm", taskfarm("W7", 1))) if not ONLY or "W7" in ONLY else ():
         samples = []
         for _ in range(runs):
             start = time.perf_counter()
@@ -180,6 +184,12 @@ def main():
     record = dict(date=datetime.datetime.now().isoformat(timespec="seconds"), machine=platform.node(),
                   cores=CORES, runs=runs, quick=QUICK, skipped=skipped, results=results)
     name = "quick.json" if QUICK else "results.json"
+    if ONLY:  # merge into the full record: these workloads replaced, the rest kept
+        with open(os.path.join(HERE, "results", name)) as previous:
+            full = json.load(previous)
+        full["results"] = [r for r in full["results"] if r.get("workload") not in ONLY] + results
+        full.setdefault("updated", []).append(f"{record['date']}: {','.join(sorted(ONLY))}")
+        record = full
     with open(os.path.join(HERE, "results", name), "w") as out:
         json.dump(record, out, indent=1)
     print(f"wrote bench/results/{name}")

@@ -93,8 +93,9 @@ void ClientCore::on_message(int source, Message&& message) {
 void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload) {
     task.status = status;
     task.payload = std::move(payload);
-    for (auto& watcher : task.watchers) watcher.queue->done.push_back(watcher.index);
-    task.watchers.clear();
+    if (!task.extras) return;
+    for (auto& watcher : task.extras->watchers) watcher.queue->done.push_back(watcher.index);
+    task.extras->watchers.clear();
 }
 
 namespace {
@@ -108,7 +109,8 @@ TaskState& carrier(TaskState& task) { return task.chunk ? *task.chunk : task; }
 }  // namespace
 
 void ClientCore::read_elements(TaskState& chunk) {
-    if (!chunk.elements.empty()) return;
+    auto& elements = chunk.more().elements;
+    if (!elements.empty()) return;
     std::span<const char> rest = chunk.payload;
     std::size_t offset = 0;
     while (rest.size() >= 1 + sizeof(std::uint64_t)) {
@@ -117,7 +119,7 @@ void ClientCore::read_elements(TaskState& chunk) {
         std::memcpy(&size, rest.data() + 1, sizeof size);
         auto header = 1 + sizeof size;
         if (outcome > 1 || size > rest.size() - header) break;
-        chunk.elements.push_back({outcome == 1, offset + header, static_cast<std::size_t>(size)});
+        elements.push_back({outcome == 1, offset + header, static_cast<std::size_t>(size)});
         rest = rest.subspan(header + static_cast<std::size_t>(size));
         offset += header + static_cast<std::size_t>(size);
     }
@@ -155,7 +157,7 @@ void ClientCore::cancel(TaskState& task) {
         {
             std::lock_guard lock(mutex_);
             task.status = TaskStatus::cancelled;
-            std::erase_if(task.chunk->watchers, [&](const Watcher& watcher) {
+            std::erase_if(task.chunk->more().watchers, [&](const Watcher& watcher) {
                 if (watcher.element != &task) return false;
                 watcher.queue->done.push_back(watcher.index);
                 return true;
@@ -184,10 +186,11 @@ std::span<const char> ClientCore::result_bytes(TaskState& task) {
     // Once a result is here it never changes, so spans into it outlive the lock.
     if (!task.chunk) return source.payload;
     read_elements(source);
-    if (task.index >= source.elements.size())
+    const auto& elements = source.extras->elements;
+    if (task.index >= elements.size())
         throw TaskError("taskfarm::ProtocolError", "the chunk's result has no outcome for this element",
                         source.holder, "", task.id);
-    const auto& element = source.elements[task.index];
+    const auto& element = elements[task.index];
     std::span<const char> bytes(source.payload.data() + element.offset, element.size);
     if (!element.ok) throw_failure(bytes, task.id);
     return bytes;
@@ -221,7 +224,7 @@ std::shared_ptr<CompletionQueue> ClientCore::watch(std::span<TaskState* const> t
         auto& task = *tasks[index];
         auto& source = carrier(task);
         if (task.status == TaskStatus::cancelled || source.status != TaskStatus::pending) queue->done.push_back(index);
-        else source.watchers.push_back({queue, index, task.chunk ? &task : nullptr});
+        else source.more().watchers.push_back({queue, index, task.chunk ? &task : nullptr});
     }
     return queue;
 }

@@ -52,8 +52,17 @@ struct TaskState {
     int holder = -1;
     bool fetch_requested = false;
     bool fetched = false;
-    std::vector<Watcher> watchers;
-    std::vector<ElementResult> elements;  // a chunk's outcomes, once read
+    // Made on first use, since most tasks need neither: who waits on this task through
+    // wait_any/as_completed, and a chunk's outcomes once read. Keeps a pending task small.
+    struct Extras {
+        std::vector<Watcher> watchers;
+        std::vector<ElementResult> elements;
+    };
+    std::unique_ptr<Extras> extras;
+    Extras& more() {
+        if (!extras) extras = std::make_unique<Extras>();
+        return *extras;
+    }
 
     ~TaskState();
 };
