@@ -1,5 +1,7 @@
 #include "fingerprint.hpp"
 
+#include "hash.hpp"
+
 #include <taskfarm/detail/registry.hpp>
 
 #include <elf.h>
@@ -12,11 +14,6 @@
 
 namespace taskfarm::detail {
 namespace {
-
-std::uint64_t fnv1a(const char* data, std::size_t size, std::uint64_t hash = 14695981039346656037ull) {
-    for (std::size_t i = 0; i < size; ++i) hash = (hash ^ static_cast<unsigned char>(data[i])) * 1099511628211ull;
-    return hash;
-}
 
 // The first object dl_iterate_phdr reports is the main program.
 int read_build_id(dl_phdr_info* info, size_t, void* data) {
@@ -53,8 +50,7 @@ std::string program_identity() {
 std::uint64_t program_fingerprint() {
     auto identity = program_identity();
     auto registry = registry_fingerprint();
-    auto hash = fnv1a(identity.data(), identity.size());
-    return fnv1a(reinterpret_cast<const char*>(&registry), sizeof registry, hash);
+    return fnv1a_of(registry, fnv1a(identity));
 }
 
 }  // namespace taskfarm::detail

@@ -1,5 +1,7 @@
 #include <taskfarm/detail/registry.hpp>
 
+#include "hash.hpp"
+
 #include <dlfcn.h>
 #include <link.h>
 
@@ -12,11 +14,6 @@
 
 namespace taskfarm::detail {
 namespace {
-
-std::uint64_t fnv1a(std::string_view text, std::uint64_t hash = 14695981039346656037ull) {
-    for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
-    return hash;
-}
 
 // Static initialisers call register_invoker in no defined order, so the map is made on first use.
 std::map<std::uint64_t, Invoker>& invokers() {
@@ -82,7 +79,7 @@ Invoker find_invoker(std::uint64_t key) {
 std::uint64_t registry_fingerprint() {
     std::uint64_t hash = fnv1a("taskfarm-registry");
     for (const auto& [key, invoker] : invokers())
-        hash = fnv1a(std::string_view(reinterpret_cast<const char*>(&key), sizeof key), hash);
+        hash = fnv1a_of(key, hash);
     return hash;
 }
 

@@ -60,8 +60,4 @@ TEST(Registry, BadAddressesAndKeysAreRefused) {
     EXPECT_THROW(find_invoker(12345), std::runtime_error);
 }
 
-TEST(Registry, FingerprintIsStable) {
-    EXPECT_EQ(taskfarm::detail::registry_fingerprint(), taskfarm::detail::registry_fingerprint());
-}
-
 }  // namespace
