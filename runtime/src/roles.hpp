@@ -1,6 +1,7 @@
 #pragma once
 // The ranks of a farm and what each one runs.
 
+#include "scheduler_state.hpp"
 #include "transport.hpp"
 
 #include <taskfarm/options.hpp>
@@ -12,9 +13,14 @@ constexpr int client_rank = 1;
 constexpr int first_worker_rank = 2;
 constexpr int smallest_farm = 3;
 
-// Tasks a worker may hold (queued or running) per executor thread, so that it never
-// waits a round trip for its next task.
-constexpr std::size_t window_per_thread = 16;
+// How much work each executor thread of a worker keeps queued (scheduler_state.hpp):
+// about 20 ms, which hides a refill's round trip even when the scheduler's progress thread
+// sleeps (up to 10 ms), and between 2 tasks (one running, one waiting) and 1024 (tiny
+// tasks, where a round trip per few tasks would cap the rate). docs/design.md "Worker windows".
+inline WindowPolicy window_policy(int threads_per_worker) {
+    auto threads = static_cast<std::size_t>(threads_per_worker);
+    return {2 * threads, 1024 * threads, std::chrono::milliseconds(20) * threads_per_worker};
+}
 
 // Each serves until the client shuts the farm down and returns the job's exit status.
 int serve_scheduler(Transport& transport, const Options& options);

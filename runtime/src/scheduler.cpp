@@ -27,7 +27,7 @@ void perform(Transport& transport, std::vector<SchedulerAction> actions) {
 int serve_scheduler(Transport& transport, const Options& options) {
     std::vector<int> workers(static_cast<std::size_t>(transport.size() - first_worker_rank));
     std::iota(workers.begin(), workers.end(), first_worker_rank);
-    SchedulerState state(std::move(workers), window_per_thread * static_cast<std::size_t>(options.threads_per_worker));
+    SchedulerState state(std::move(workers), window_policy(options.threads_per_worker));
     int status = 0;
 
     transport.start([&](int source, Message&& message) {
@@ -35,7 +35,8 @@ int serve_scheduler(Transport& transport, const Options& options) {
             [&](auto& m) {
                 using M = std::decay_t<decltype(m)>;
                 if constexpr (std::is_same_v<M, Submit>) state.task_submitted(std::move(m.spec));
-                else if constexpr (std::is_same_v<M, Done>) state.task_done(source, m.task, m.held);
+                else if constexpr (std::is_same_v<M, Done>)
+                    state.task_done(source, m.task, m.held, std::chrono::nanoseconds(m.run_nanoseconds));
                 else if constexpr (std::is_same_v<M, Release>) state.task_released(m.task);
                 else if constexpr (std::is_same_v<M, Shutdown>) {
                     status = m.status;

@@ -5,10 +5,11 @@
 
 namespace taskfarm::detail {
 
-SchedulerState::SchedulerState(std::vector<int> workers, std::size_t window) : window_(window) {
+SchedulerState::SchedulerState(std::vector<int> workers, WindowPolicy window) : policy_(window) {
     if (workers.empty()) throw std::invalid_argument("a scheduler needs at least one worker");
-    if (window == 0) throw std::invalid_argument("a scheduler's window must be at least 1");
-    for (int rank : workers) workers_.push_back({rank});
+    if (window.min == 0 || window.max < window.min)
+        throw std::invalid_argument("a scheduler's window must be at least 1 and its maximum at least its minimum");
+    for (int rank : workers) workers_.push_back({rank, 0, policy_.min});
 }
 
 void SchedulerState::task_submitted(TaskSpec spec) {
@@ -20,15 +21,16 @@ void SchedulerState::task_submitted(TaskSpec spec) {
     dispatch();
 }
 
-void SchedulerState::task_done(int worker, TaskId task, bool held) {
+void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time) {
     if (stopped_) return;
     auto running = running_.find(task);
     if (running == running_.end() || running->second != worker)
         throw ProtocolError("rank " + std::to_string(worker) + " reported task " + std::to_string(task) +
                             " done, but it was not running there");
     running_.erase(running);
-    auto it = std::find_if(workers_.begin(), workers_.end(), [&](const Worker& w) { return w.rank == worker; });
-    --it->in_flight;
+    auto& w = this->worker(worker);
+    --w.in_flight;
+    learn_run_time(w, run_time);
     bool released = released_.erase(task) > 0;
     if (held) {
         if (released) actions_.push_back(ReleaseResult{worker, task});
@@ -67,6 +69,25 @@ std::size_t SchedulerState::in_flight(int worker) const {
     return 0;
 }
 
+std::size_t SchedulerState::window(int worker) const {
+    for (const auto& w : workers_)
+        if (w.rank == worker) return w.window;
+    return 0;
+}
+
+SchedulerState::Worker& SchedulerState::worker(int rank) {
+    return *std::find_if(workers_.begin(), workers_.end(), [&](const Worker& w) { return w.rank == rank; });
+}
+
+void SchedulerState::learn_run_time(Worker& worker, std::chrono::nanoseconds run_time) {
+    if (run_time.count() <= 0 || policy_.min == policy_.max) return;
+    constexpr double weight = 1.0 / 8;  // of the newest task: follows a change within a few dozen tasks
+    auto sample = double(run_time.count());
+    worker.mean_run_ns = worker.mean_run_ns == 0 ? sample : worker.mean_run_ns + weight * (sample - worker.mean_run_ns);
+    auto tasks = double(policy_.work_ahead.count()) / worker.mean_run_ns;
+    worker.window = static_cast<std::size_t>(std::clamp(tasks, double(policy_.min), double(policy_.max)));
+}
+
 bool SchedulerState::is_queued(TaskId task) const {
     auto it = std::lower_bound(queue_.begin(), queue_.end(), task,
                                [](const TaskSpec& spec, TaskId id) { return spec.task < id; });
@@ -79,9 +100,11 @@ void SchedulerState::dispatch() {
             queue_.pop_front();
             continue;
         }
-        auto least_busy = std::min_element(workers_.begin(), workers_.end(),
-                                           [](const Worker& a, const Worker& b) { return a.in_flight < b.in_flight; });
-        if (least_busy->in_flight >= window_) return;
+        // The worker with the most room left in its window.
+        auto least_busy = std::min_element(workers_.begin(), workers_.end(), [](const Worker& a, const Worker& b) {
+            return a.in_flight + b.window < b.in_flight + a.window;
+        });
+        if (least_busy->in_flight >= least_busy->window) return;
         ++least_busy->in_flight;
         running_.emplace(queue_.front().task, least_busy->rank);
         actions_.push_back(SendTask{least_busy->rank, std::move(queue_.front())});

@@ -4,6 +4,7 @@
 
 #include "wire.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <unordered_map>
@@ -33,14 +34,26 @@ struct FinishScheduler {
 };
 using SchedulerAction = std::variant<SendTask, ReleaseResult, StopWorker, FinishScheduler>;
 
+// How many tasks a worker may have queued or running at once (its window). Enough that it
+// never waits a round trip for its next task, few enough that the last tasks of a run are
+// not stuck behind a busy worker while another one idles: each worker keeps about
+// work_ahead of work, judged from how long its recent tasks ran, within [min, max] tasks.
+// A worker starts at min, until its first task is done.
+struct WindowPolicy {
+    std::size_t min = 1;
+    std::size_t max = 1;
+    std::chrono::nanoseconds work_ahead{0};
+
+    static WindowPolicy fixed(std::size_t tasks) { return {tasks, tasks, {}}; }
+};
+
 class SchedulerState {
 public:
-    // window: how many tasks a worker may have queued or running at once, so that it never
-    // waits a round trip for its next task.
-    SchedulerState(std::vector<int> workers, std::size_t window);
+    SchedulerState(std::vector<int> workers, WindowPolicy window);
 
     void task_submitted(TaskSpec spec);
-    void task_done(int worker, TaskId task, bool held);
+    // run_time: how long the task ran on the worker; zero when it never ran.
+    void task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time = {});
     // The client no longer needs the task: cancel it if it has not started, free its result if held.
     void task_released(TaskId task);
     void shutdown_requested(int status);
@@ -49,18 +62,23 @@ public:
 
     std::size_t queued() const { return queue_.size(); }
     std::size_t in_flight(int worker) const;
+    std::size_t window(int worker) const;
     std::size_t results_held() const { return holder_.size(); }
 
 private:
     struct Worker {
         int rank;
         std::size_t in_flight = 0;
+        std::size_t window = 0;
+        double mean_run_ns = 0;  // moving average over its recent tasks; 0 until one is done
     };
     void dispatch();
     bool is_queued(TaskId task) const;
+    Worker& worker(int rank);
+    void learn_run_time(Worker& worker, std::chrono::nanoseconds run_time);
 
     std::vector<Worker> workers_;
-    std::size_t window_;
+    WindowPolicy policy_;
     // Ordered by task id: ids grow with submission and the queue is first in, first out.
     std::deque<TaskSpec> queue_;
     std::unordered_map<TaskId, int> running_;   // task → worker

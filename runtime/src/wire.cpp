@@ -122,6 +122,7 @@ void encode(Message message, Frame& frame) {
                 w.put(std::move(m.payload));
             } else if constexpr (std::is_same_v<M, Done>) {
                 w.put(m.task);
+                w.put(m.run_nanoseconds);
                 w.put<std::uint8_t>(m.held ? 1 : 0);
             } else if constexpr (std::is_same_v<M, Fetched>) {
                 w.put(m.task);
@@ -179,6 +180,7 @@ std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachme
     case Kind::done: {
         Done m;
         m.task = r.get<TaskId>();
+        m.run_nanoseconds = r.get<std::uint64_t>();
         m.held = r.get_bool();
         message = m;
         break;

@@ -67,6 +67,7 @@ struct Finished {
 struct Done {
     TaskId task = 0;
     bool held = false;
+    std::uint64_t run_nanoseconds = 0;  // how long the task ran; 0 when it never ran
     friend bool operator==(const Done&, const Done&) = default;
 };
 struct Fetch {

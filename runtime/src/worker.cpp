@@ -7,6 +7,7 @@
 #include <taskfarm/detail/registry.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -47,7 +48,9 @@ void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport, 
             shared->queue.pop_front();
             ++shared->running_tasks;
         }
+        auto started = std::chrono::steady_clock::now();
         auto finished = run_task(spec);
+        auto run_time = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
         bool held = finished.outcome == Outcome::value && finished.payload.size() > inline_result_limit;
         std::lock_guard lock(shared->mutex);
         --shared->running_tasks;
@@ -58,7 +61,7 @@ void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport, 
             finished.outcome = Outcome::held;
         }
         transport.post(client_rank, std::move(finished));
-        transport.post(scheduler_rank, Done{spec.task, held});
+        transport.post(scheduler_rank, Done{spec.task, held, std::max<std::uint64_t>(1, run_time.count())});
     }
 }
 

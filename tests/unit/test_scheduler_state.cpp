@@ -13,7 +13,7 @@ std::vector<SchedulerAction> submit_all(SchedulerState& state, TaskId first, Tas
 }
 
 TEST(SchedulerState, SpreadsTasksOverWorkersUpToTheWindow) {
-    SchedulerState state({2, 3}, 2);
+    SchedulerState state({2, 3}, WindowPolicy::fixed(2));
     auto actions = submit_all(state, 1, 5);
     std::vector<SchedulerAction> expected{SendTask{2, task(1)}, SendTask{3, task(2)}, SendTask{2, task(3)},
                                           SendTask{3, task(4)}};
@@ -24,7 +24,7 @@ TEST(SchedulerState, SpreadsTasksOverWorkersUpToTheWindow) {
 }
 
 TEST(SchedulerState, ADoneTaskFreesASlotForTheNextOne) {
-    SchedulerState state({2, 3}, 1);
+    SchedulerState state({2, 3}, WindowPolicy::fixed(1));
     submit_all(state, 1, 3);
     state.task_done(3, 2, false);
     std::vector<SchedulerAction> expected{SendTask{3, task(3)}};
@@ -33,7 +33,7 @@ TEST(SchedulerState, ADoneTaskFreesASlotForTheNextOne) {
 }
 
 TEST(SchedulerState, ReleasingAQueuedTaskCancelsIt) {
-    SchedulerState state({2}, 1);
+    SchedulerState state({2}, WindowPolicy::fixed(1));
     submit_all(state, 1, 3);
     state.task_released(2);
     state.task_done(2, 1, false);
@@ -42,7 +42,7 @@ TEST(SchedulerState, ReleasingAQueuedTaskCancelsIt) {
 }
 
 TEST(SchedulerState, HeldResultIsFreedWhenReleased) {
-    SchedulerState state({2}, 4);
+    SchedulerState state({2}, WindowPolicy::fixed(4));
     submit_all(state, 1, 1);
     state.task_done(2, 1, true);
     EXPECT_EQ(state.results_held(), 1u);
@@ -54,7 +54,7 @@ TEST(SchedulerState, HeldResultIsFreedWhenReleased) {
 }
 
 TEST(SchedulerState, ReleaseOfASentTaskTellsItsWorkerAndFreesTheResultWhenItArrives) {
-    SchedulerState state({2}, 4);
+    SchedulerState state({2}, WindowPolicy::fixed(4));
     submit_all(state, 1, 1);
     state.task_released(1);
     std::vector<SchedulerAction> expected{ReleaseResult{2, 1}};
@@ -65,7 +65,7 @@ TEST(SchedulerState, ReleaseOfASentTaskTellsItsWorkerAndFreesTheResultWhenItArri
 }
 
 TEST(SchedulerState, ReleaseOfAnInlineResultLeavesNothingBehind) {
-    SchedulerState state({2}, 4);
+    SchedulerState state({2}, WindowPolicy::fixed(4));
     submit_all(state, 1, 1);
     state.task_done(2, 1, false);
     state.task_released(1);
@@ -76,7 +76,7 @@ TEST(SchedulerState, ReleaseOfAnInlineResultLeavesNothingBehind) {
 }
 
 TEST(SchedulerState, ShutdownStopsEveryWorkerThenFinishes) {
-    SchedulerState state({2, 3, 4}, 4);
+    SchedulerState state({2, 3, 4}, WindowPolicy::fixed(4));
     submit_all(state, 1, 2);
     state.shutdown_requested(5);
     std::vector<SchedulerAction> expected{StopWorker{2, 5}, StopWorker{3, 5}, StopWorker{4, 5}, FinishScheduler{}};
@@ -87,16 +87,70 @@ TEST(SchedulerState, ShutdownStopsEveryWorkerThenFinishes) {
 }
 
 TEST(SchedulerState, ADoneReportFromTheWrongWorkerIsAProtocolError) {
-    SchedulerState state({2, 3}, 4);
+    SchedulerState state({2, 3}, WindowPolicy::fixed(4));
     submit_all(state, 1, 1);
     EXPECT_THROW(state.task_done(3, 1, false), ProtocolError);
     EXPECT_THROW(state.task_done(2, 99, false), ProtocolError);
 }
 
 TEST(SchedulerState, TaskIdsMustGrow) {
-    SchedulerState state({2}, 1);
+    SchedulerState state({2}, WindowPolicy::fixed(1));
     submit_all(state, 1, 3);
     EXPECT_THROW(state.task_submitted(task(2)), ProtocolError);
+}
+
+using namespace std::chrono_literals;
+
+// A worker's window: min = 2, max = 100, about 1 ms of work ahead.
+constexpr WindowPolicy adaptive{2, 100, 1ms};
+
+TEST(SchedulerState, AWorkerStartsAtTheSmallestWindow) {
+    SchedulerState state({2, 3}, adaptive);
+    submit_all(state, 1, 10);
+    EXPECT_EQ(state.in_flight(2), 2u);
+    EXPECT_EQ(state.in_flight(3), 2u);
+    EXPECT_EQ(state.queued(), 6u);
+}
+
+TEST(SchedulerState, ShortTasksWidenTheWindowSoTheWorkerNeverRunsDry) {
+    SchedulerState state({2}, adaptive);
+    submit_all(state, 1, 200);
+    state.task_done(2, 1, false, 20us);  // 1 ms / 20 µs = 50 tasks
+    EXPECT_EQ(state.window(2), 50u);
+    EXPECT_EQ(state.in_flight(2), 50u);
+    state.task_done(2, 2, false, 1us);  // the average moves toward 1 µs: the window hits its maximum
+    state.task_done(2, 3, false, 1us);
+    state.task_done(2, 4, false, 1us);
+    EXPECT_GT(state.window(2), 50u);
+    for (TaskId id = 5; id < 40; ++id) state.task_done(2, id, false, 1us);
+    EXPECT_EQ(state.window(2), 100u);
+    EXPECT_EQ(state.in_flight(2), 100u);
+}
+
+TEST(SchedulerState, LongTasksKeepTheWindowSmallSoNoWorkerIdlesAtTheEnd) {
+    SchedulerState state({2, 3}, adaptive);
+    submit_all(state, 1, 10);
+    state.task_done(2, 1, false, 1s);
+    EXPECT_EQ(state.window(2), 2u);
+    EXPECT_EQ(state.in_flight(2), 2u) << "one running, one waiting";
+}
+
+TEST(SchedulerState, EachWorkerHasItsOwnWindowAndTheRoomiestGetsTheNextTask) {
+    SchedulerState state({2, 3}, adaptive);
+    submit_all(state, 1, 4);  // 1, 3 on worker 2; 2, 4 on worker 3
+    state.task_done(3, 2, false, 100us);  // worker 3: window 10
+    EXPECT_EQ(state.window(3), 10u);
+    EXPECT_EQ(state.window(2), 2u);
+    auto actions = submit_all(state, 5, 7);
+    std::vector<SchedulerAction> expected{SendTask{3, task(5)}, SendTask{3, task(6)}, SendTask{3, task(7)}};
+    EXPECT_EQ(actions, expected);
+}
+
+TEST(SchedulerState, ATaskThatNeverRanTeachesNothing) {
+    SchedulerState state({2}, adaptive);
+    submit_all(state, 1, 3);
+    state.task_done(2, 1, false, 0ns);
+    EXPECT_EQ(state.window(2), 2u);
 }
 
 }  // namespace
