@@ -127,6 +127,24 @@ lines += ["", "### W8 — W1 oversubscribed: np 8 (6 workers) on 2 cores, N = 10
           f"| taskfarm | {cell(w8)} | {ratio(w8, w1)} |",
           f"| mpi4py.futures, chunksize 10000 | {cell(find('tasks_per_second', tool='mpi4py.futures', workload='W8'))} | — |"]
 
+# Huge pages
+w1h = find("tasks_per_second", tool="taskfarm", workload="W1H")
+m1h = find("tasks_per_second", tool="mpi4py.futures", workload="W1H")
+w2h = find("tasks_per_second", tool="taskfarm", workload="W2H")
+lines += ["", "### With huge pages for malloc (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1` on every rank, every tool)", "",
+          "| workload | taskfarm | mpi4py.futures | ratio | same workload without |", "|---|---|---|---|---|",
+          f"| W1, N = 10⁶, tasks/s (mpi4py chunksize 10000) | {cell(w1h)} | {cell(m1h)} | {ratio(w1h, m1h)} | "
+          f"{cell(find('tasks_per_second', tool='taskfarm', workload='W1', n=1_000_000))} |",
+          f"| W2, N = 10⁶, tasks/s | {cell(w2h)} | — | — | {cell(find('tasks_per_second', tool='taskfarm', workload='W2'))} |"]
+w5h = find("gb_per_second", tool="taskfarm", workload="W5H")
+lines.append(f"| W5, 256 MiB, GB/s | {cell(w5h)} | {cell(find('gb_per_second', tool='mpi4py.futures', workload='W5H'))} | "
+             f"{ratio(w5h, find('gb_per_second', tool='mpi4py.futures', workload='W5H'))} | "
+             f"{cell(find('gb_per_second', tool='taskfarm', workload='W5'))} |")
+d5h = find("gb_per_second", tool="dask", workload="W5H")
+if w5h and raw_bw:
+    lines += ["", f"W5 with huge pages: taskfarm {100 * w5h['median'] / raw_bw['median']:.1f} % of raw MPI bandwidth"
+              + (f", dask {cell(d5h)} GB/s." if d5h else ".")]
+
 if record.get("skipped"):
     lines += ["", "Not run, and why:", ""] + [f"- {s}" for s in record["skipped"]]
 lines += ["", "![W1 throughput](../bench/results/w1_throughput.png)", "",

@@ -15,7 +15,10 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
     : session_(std::move(session)),
       transport_(std::move(transport)),
       workers_(transport_ ? transport_->size() - first_worker_rank : 0) {
-    if (transport_) transport_->start([this](int source, Message&& message) { on_message(source, std::move(message)); });
+    // Whoever waits is woken once per frame, not once per task in it.
+    if (transport_)
+        transport_->start([this](int source, Message&& message) { on_message(source, std::move(message)); },
+                          [this] { changed_.notify_all(); });
 }
 
 std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args) {
@@ -87,7 +90,6 @@ void ClientCore::on_message(int source, Message&& message) {
             }
         },
         message);
-    changed_.notify_all();
 }
 
 void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload) {

@@ -67,22 +67,26 @@ Transport::Transport(const boost::mpi::communicator& world)
       size_(world_.size()),
       outboxes_(static_cast<std::size_t>(size_)) {}
 
-void Transport::start(Handler handler) {
+void Transport::start(Handler handler, std::function<void()> after_frame) {
     handler_ = std::move(handler);
+    after_frame_ = std::move(after_frame);
     thread_ = std::thread([this] { progress_loop(); });
 }
 
 Transport::~Transport() { join(); }
 
 void Transport::post(int destination, Message message) {
+    bool wake = false;
     {
         std::lock_guard lock(mutex_);
         if (finish_requested_) return;
         encode(std::move(message), outboxes_[static_cast<std::size_t>(destination)]);
         has_outgoing_ = true;
+        // A burst of posts wakes a sleeping progress thread once, not once per message.
+        wake = !wake_requested_;
         wake_requested_ = true;
     }
-    wake_.notify_one();
+    if (wake) wake_.notify_one();
 }
 
 void Transport::finish() {
@@ -155,6 +159,7 @@ bool Transport::receive_all(bool deliver) {
             if (!deliver) continue;
             decode_frame(receive_buffer_, std::move(attachments),
                          [&](Message&& message) { handler_(source, std::move(message)); });
+            if (after_frame_) after_frame_();
         } catch (const ProtocolError& e) {
             throw ProtocolError(std::string(e.what()) + " in a frame from rank " + std::to_string(source));
         }

@@ -50,8 +50,9 @@ public:
     Transport(const Transport&) = delete;
     Transport& operator=(const Transport&) = delete;
 
-    // Starts the progress thread, which from now on calls handler for each incoming message.
-    void start(Handler handler);
+    // Starts the progress thread, which from now on calls handler for each incoming message,
+    // and after_frame (if given) once after the messages of each incoming frame.
+    void start(Handler handler, std::function<void()> after_frame = {});
     // Thread-safe. Encodes the message into the destination's outbox and wakes the progress
     // thread. Large byte strings in the message are moved into the outbox, not copied.
     void post(int destination, Message message);
@@ -77,6 +78,7 @@ private:
 
     boost::mpi::communicator world_;
     Handler handler_;
+    std::function<void()> after_frame_;
     int rank_;
     int size_;
 

@@ -85,7 +85,10 @@ int serve_worker(Transport& transport, const Options& options, bool& abandoned_t
                     if (it == shared->held.end())
                         throw ProtocolError("rank " + std::to_string(source) + " asked for the result of task " +
                                             std::to_string(m.task) + ", which this worker does not hold");
-                    transport.post(source, Fetched{m.task, it->second});
+                    // The client keeps what it fetches (and fetches once), so the result moves
+                    // out rather than being copied; the scheduler's later Release finds nothing.
+                    transport.post(source, Fetched{m.task, std::move(it->second)});
+                    shared->held.erase(it);
                 } else if constexpr (std::is_same_v<M, Release>) {
                     // Held: free it. Queued: drop it unrun and free its slot. Running: the
                     // scheduler releases the result again once it is done.
