@@ -1,9 +1,12 @@
 #include "client_core.hpp"
 
+#include "attempt.hpp"
+#include "fingerprint.hpp"
 #include "log.hpp"
 #include "roles.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace taskfarm {
@@ -11,44 +14,79 @@ namespace detail {
 
 TaskState::~TaskState() { core->forget(*this); }
 
-ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport)
+ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport, Options options)
     : session_(std::move(session)),
       transport_(std::move(transport)),
-      workers_(transport_ ? transport_->size() - first_worker_rank : 0) {
+      workers_(transport_ ? transport_->size() - first_worker_rank : 0),
+      options_(std::move(options)) {
+    if (!options_.journal.empty()) journal_ = std::make_unique<Journal>(options_.journal, program_fingerprint());
     // Whoever waits is woken once per frame, not once per task in it.
     if (transport_)
         transport_->start([this](int source, Message&& message) { on_message(source, std::move(message)); },
                           [this] { changed_.notify_all(); });
 }
 
-std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args) {
+std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, const TaskOptions& options,
+                                              std::uint32_t elements) {
     auto task = std::make_shared<TaskState>();
     task->core = shared_from_this();
+    auto retries = options.retries.value_or(options_.retries);
+    auto timeout = options.timeout.value_or(options_.timeout);
+    if (retries < 0) throw UsageError("taskfarm: TaskOptions::retries must be at least 0");
+    if (!(timeout.count() >= 0)) throw UsageError("taskfarm: TaskOptions::timeout must be 0 (none) or more");
+    TaskSpec spec{0, code.invoker, code.function.module, code.function.offset, static_cast<std::uint32_t>(retries), 1,
+                  static_cast<std::uint64_t>(timeout.count() * 1e9), elements, std::move(args)};
 
-    if (!transport_) {  // inline: run it now, through the same bytes a worker would see
-        task->id = next_id_++;
-        try {
-            task->payload = find_invoker(code.invoker)(code.function, args);
-            task->status = TaskStatus::value;
-        } catch (...) {
-            task->payload = encode_current_exception();
-            task->status = TaskStatus::error;
-        }
-        return task;
+    std::unique_lock lock(mutex_);
+    if (closed_) throw UsageError("taskfarm: submit after the farm has shut down");
+    spec.task = task->id = next_id_++;
+    TaskKey key;
+    if (journal_) {
+        key = key_of(spec);
+        if (complete_from_journal(*task, key)) return task;
     }
 
-    std::lock_guard lock(mutex_);
-    if (closed_) throw UsageError("taskfarm: submit after the farm has shut down");
-    task->id = next_id_++;
+    if (!transport_) {  // inline: run it now, through the same bytes a worker would see
+        lock.unlock();
+        if (journal_) journal_->record_started(key);
+        for (;;) {
+            auto attempt = run_attempt(spec, options_.isolate);
+            if (attempt.outcome == Outcome::error && elements == 0 && spec.attempt <= spec.retries) {
+                ++spec.attempt;
+                continue;
+            }
+            task->status = attempt.outcome == Outcome::value ? TaskStatus::value : TaskStatus::error;
+            task->payload = std::move(attempt.payload);
+            if (journal_ && task->status == TaskStatus::value) journal_->record_finished(key, task->payload);
+            return task;
+        }
+    }
+
     live_.emplace(task->id, task.get());
-    transport_->post(scheduler_rank,
-                     Submit{{task->id, code.invoker, code.function.module, code.function.offset, std::move(args)}});
+    if (journal_) journal_keys_.emplace(task->id, key);
+    transport_->post(scheduler_rank, Submit{std::move(spec)});
     return task;
 }
 
+bool ClientCore::complete_from_journal(TaskState& task, const TaskKey& key) {
+    if (auto* result = journal_->result(key)) {
+        complete(task, TaskStatus::value, *result);
+        return true;
+    }
+    if (journal_->poisoned(key)) {
+        complete(task, TaskStatus::error,
+                 encode_failure({"taskfarm::PoisonTask",
+                                 "it was running when each of the last two runs ended, so it is not run again "
+                                 "(remove the journal to run it anyway)",
+                                 own_rank(), host_name(), 2}));
+        return true;
+    }
+    return false;
+}
+
 std::vector<std::shared_ptr<TaskState>> ClientCore::submit_chunk(const TaskCode& code, Bytes args,
-                                                                 std::uint32_t count) {
-    auto chunk = submit(code, std::move(args));
+                                                                 std::uint32_t count, const TaskOptions& options) {
+    auto chunk = submit(code, std::move(args), options, count);
     std::vector<std::shared_ptr<TaskState>> elements;
     elements.reserve(count);
     std::lock_guard lock(mutex_);
@@ -68,7 +106,15 @@ void ClientCore::on_message(int source, Message&& message) {
     std::visit(
         [&](auto& m) {
             using M = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<M, Finished> || std::is_same_v<M, Fetched>) {
+            if constexpr (std::is_same_v<M, Started>) {
+                if (auto key = journal_keys_.find(m.task); key != journal_keys_.end()) journal_->record_started(key->second);
+            } else if constexpr (std::is_same_v<M, Finished> || std::is_same_v<M, Fetched>) {
+                if constexpr (std::is_same_v<M, Finished>) {
+                    if (auto key = journal_keys_.find(m.task); key != journal_keys_.end()) {
+                        if (m.outcome == Outcome::value) journal_->record_finished(key->second, m.payload);
+                        journal_keys_.erase(key);
+                    }
+                }
                 auto it = live_.find(m.task);
                 if (it == live_.end()) return;  // nobody holds a Future for it any more
                 auto& task = *it->second;
@@ -106,7 +152,7 @@ TaskState& carrier(TaskState& task) { return task.chunk ? *task.chunk : task; }
 
 [[noreturn]] void throw_failure(std::span<const char> encoded, TaskId task) {
     auto failure = decode_failure(encoded);
-    throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task);
+    throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task, failure.attempts);
 }
 }  // namespace
 
@@ -214,6 +260,7 @@ void ClientCore::forget(TaskState& task) {
     if (!transport_ || task.chunk) return;  // an element lets go of its chunk as it is destroyed
     std::lock_guard lock(mutex_);
     live_.erase(task.id);
+    journal_keys_.erase(task.id);  // nobody waits for it: it need not be journaled
     bool kept_somewhere = task.status == TaskStatus::pending || task.status == TaskStatus::held;
     if (kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
 }
@@ -240,6 +287,11 @@ std::size_t ClientCore::next_completed(CompletionQueue& queue) {
     auto index = queue.done.front();
     queue.done.pop_front();
     return index;
+}
+
+bool ClientCore::closed() {
+    std::lock_guard lock(mutex_);
+    return closed_;
 }
 
 void ClientCore::shutdown(int status) {
@@ -274,13 +326,14 @@ Client::~Client() {
 
 int Client::workers() const { return core_->workers(); }
 
-std::shared_ptr<detail::TaskState> Client::submit_bytes(const detail::TaskCode& code, Bytes args) {
-    return core_->submit(code, std::move(args));
+std::shared_ptr<detail::TaskState> Client::submit_bytes(const detail::TaskCode& code, Bytes args,
+                                                        const TaskOptions& options) {
+    return core_->submit(code, std::move(args), options);
 }
 
 std::vector<std::shared_ptr<detail::TaskState>> Client::submit_chunk(const detail::TaskCode& code, Bytes args,
-                                                                     std::uint32_t count) {
-    return core_->submit_chunk(code, std::move(args), count);
+                                                                     std::uint32_t count, const TaskOptions& options) {
+    return core_->submit_chunk(code, std::move(args), count, options);
 }
 
 std::size_t Client::map_chunk(std::size_t n) const {
@@ -292,6 +345,9 @@ std::size_t Client::map_chunk(std::size_t n) const {
     constexpr std::size_t largest_chunk = 1024;
     auto workers = static_cast<std::size_t>(core_->workers());
     if (workers == 0 || n < chunking_starts_at) return 1;
+    // A journal finds a chunk again only if the chunks are cut the same way in every run,
+    // whatever the number of workers.
+    if (core_->journaling()) workers = 4;
     return std::clamp<std::size_t>(n / (workers * chunks_per_worker), 1, largest_chunk);
 }
 
@@ -323,9 +379,19 @@ void throw_undecodable_result(TaskState& task) {
                     holder < 0 ? own_rank() : holder, "", task.id);
 }
 
-Bytes encode_current_exception() {
+Bytes encode_current_exception(std::int32_t attempts) {
     auto error = describe_current_exception();
-    return encode_failure({error.type_name, error.message, own_rank(), host_name()});
+    return encode_failure({error.type_name, error.message, own_rank(), host_name(), attempts});
+}
+
+Bytes encode_timeout(std::uint64_t ran_ns, std::uint64_t limit_ns, std::int32_t attempts) {
+    auto seconds = [](std::uint64_t ns) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.3g s", double(ns) / 1e9);
+        return std::string(text);
+    };
+    return encode_failure({"taskfarm::Timeout", "ran " + seconds(ran_ns) + ", over its timeout of " + seconds(limit_ns),
+                           own_rank(), host_name(), attempts});
 }
 
 std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks) {

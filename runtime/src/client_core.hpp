@@ -1,6 +1,7 @@
 #pragma once
 // The client's side of the farm: task states, and the messages that resolve them.
 
+#include "journal.hpp"
 #include "transport.hpp"
 #include "wire.hpp"
 
@@ -70,10 +71,13 @@ struct TaskState {
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
 public:
     // Without a transport, tasks run inline as they are submitted.
-    ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport);
+    ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport, Options options);
 
-    std::shared_ptr<TaskState> submit(const TaskCode& code, Bytes args);
-    std::vector<std::shared_ptr<TaskState>> submit_chunk(const TaskCode& code, Bytes args, std::uint32_t count);
+    // elements: a map's chunk of that many elements; 0 for a plain task.
+    std::shared_ptr<TaskState> submit(const TaskCode& code, Bytes args, const TaskOptions& options,
+                                      std::uint32_t elements = 0);
+    std::vector<std::shared_ptr<TaskState>> submit_chunk(const TaskCode& code, Bytes args, std::uint32_t count,
+                                                         const TaskOptions& options);
     void wait(TaskState& task);
     bool ready(TaskState& task);
     void cancel(TaskState& task);
@@ -85,12 +89,16 @@ public:
 
     // Ends the farm with this exit status on every rank, then finalises MPI. Idempotent.
     void shutdown(int status);
+    bool closed();
     int workers() const { return workers_; }
+    bool journaling() const { return journal_ != nullptr; }
     std::size_t frames_sent() const { return transport_ ? transport_->frames_sent() : 0; }
 
 private:
     void on_message(int source, Message&& message);
-    std::shared_ptr<TaskState> start_task(const TaskCode& code, Bytes args);
+    // From the journal: the task's result if an earlier run finished it, or its failure if
+    // it is poison. Needs mutex_ held.
+    bool complete_from_journal(TaskState& task, const TaskKey& key);
     // The next ones need mutex_ held.
     void read_elements(TaskState& chunk);
     void request_fetch(TaskState& task);
@@ -101,10 +109,13 @@ private:
     std::shared_ptr<MpiSession> session_;
     std::unique_ptr<Transport> transport_;
     int workers_;
+    Options options_;
 
     std::mutex mutex_;
     std::condition_variable changed_;
     std::unordered_map<TaskId, TaskState*> live_;  // tasks with a Future, by id
+    std::unique_ptr<Journal> journal_;
+    std::unordered_map<TaskId, TaskKey> journal_keys_;  // tasks sent out, while a journal is kept
     TaskId next_id_ = 1;
     bool closed_ = false;
 };

@@ -9,6 +9,10 @@ namespace taskfarm::detail {
 
 inline constexpr const char* env_threads_per_worker = "TASKFARM_THREADS_PER_WORKER";
 inline constexpr const char* env_inline_result_limit = "TASKFARM_INLINE_RESULT_LIMIT";
+inline constexpr const char* env_isolate = "TASKFARM_ISOLATE";
+inline constexpr const char* env_retries = "TASKFARM_RETRIES";
+inline constexpr const char* env_timeout = "TASKFARM_TIMEOUT";
+inline constexpr const char* env_journal = "TASKFARM_JOURNAL";
 
 class ConfigError : public std::invalid_argument {
 public:

@@ -6,6 +6,7 @@
 #include "fingerprint.hpp"
 #include "log.hpp"
 #include "roles.hpp"
+#include "signals.hpp"
 
 #include <taskfarm/launch.hpp>
 
@@ -23,6 +24,7 @@ namespace {
 constexpr int status_too_few_ranks = 2;
 constexpr int status_mismatched_programs = 3;
 constexpr int status_bad_configuration = 4;
+constexpr int status_bad_journal = 5;
 
 [[noreturn]] void on_terminate() {
     if (std::current_exception()) {
@@ -92,6 +94,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
     }
     startup.early_status = check_startup(session, argc > 0 ? argv[0] : "your_program");
     if (startup.early_status == 0) {
+        install_signal_handlers();
         auto role = session.rank() == scheduler_rank ? Role::scheduler
                     : session.rank() == client_rank  ? Role::client
                                                      : Role::worker;
@@ -117,10 +120,35 @@ int serve(std::shared_ptr<MpiSession> session, const Options& options) {
     return status;
 }
 
-Client make_client(std::shared_ptr<MpiSession> session) {
+// A client that calls exit() while its farm runs: the farm is shut down with that status,
+// as if the client had returned it, rather than left to die when the process goes.
+std::weak_ptr<ClientCore> running_client;
+
+void shut_down_at_exit(int status, void*) {
+    auto core = running_client.lock();
+    if (!core || core->closed()) return;
+    log_line("the client called exit(" + std::to_string(status) +
+             ") while the farm was running; shutting the farm down with that status");
+    core->shutdown(status);
+}
+
+Client make_client(std::shared_ptr<MpiSession> session, const Options& options) {
     std::unique_ptr<Transport> transport;
-    if (session->size() > 1) transport = std::make_unique<Transport>(session->world());
-    return ClientAccess::make(std::make_shared<ClientCore>(std::move(session), std::move(transport)));
+    bool farm = session->size() > 1;
+    if (farm) transport = std::make_unique<Transport>(session->world());
+    std::shared_ptr<ClientCore> core;
+    try {
+        core = std::make_shared<ClientCore>(std::move(session), std::move(transport), options);
+    } catch (const JournalError& e) {
+        log_line(std::string("journal: ") + e.what());
+        abort_job(status_bad_journal);
+    }
+    if (farm) {
+        running_client = core;
+        static bool registered = on_exit(shut_down_at_exit, nullptr) == 0;
+        (void)registered;
+    }
+    return ClientAccess::make(std::move(core));
 }
 
 }  // namespace
@@ -131,7 +159,7 @@ int run(int& argc, char**& argv, std::function<int(Client&)> client_main, const 
     if (startup.session->size() > 1 && startup.session->rank() != client_rank)
         return serve(std::move(startup.session), startup.options);
 
-    auto client = make_client(std::move(startup.session));
+    auto client = make_client(std::move(startup.session), startup.options);
     int status;
     try {
         status = client_main(client);
@@ -153,7 +181,7 @@ Client initialize(int& argc, char**& argv, const Options& options) {
     }
     if (startup.session->size() > 1 && startup.session->rank() != detail::client_rank)
         std::exit(detail::serve(std::move(startup.session), startup.options));
-    return detail::make_client(std::move(startup.session));
+    return detail::make_client(std::move(startup.session), startup.options);
 }
 
 }  // namespace taskfarm

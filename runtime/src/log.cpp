@@ -5,7 +5,9 @@
 #include <cxxabi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <typeinfo>
 
@@ -14,6 +16,7 @@ namespace {
 
 int identity_rank = -1;
 Role identity_role = Role::unknown;
+char prefix[320] = "taskfarm: ";
 
 std::string demangle(const char* name) {
     int status = 0;
@@ -26,7 +29,12 @@ std::string demangle(const char* name) {
 void set_identity(int rank, Role role) {
     identity_rank = rank;
     identity_role = role;
+    std::string text = "taskfarm[rank " + std::to_string(rank) + " " + std::string(role_name(role)) + "@" + host_name() + "]: ";
+    text.resize(std::min(text.size(), sizeof prefix - 1));
+    std::memcpy(prefix, text.c_str(), text.size() + 1);
 }
+
+const char* log_prefix() { return prefix; }
 
 int own_rank() { return identity_rank; }
 
@@ -51,8 +59,7 @@ const std::string& host_name() {
 }
 
 void log_line(std::string_view text) {
-    std::string line = "taskfarm[rank " + std::to_string(identity_rank) + " " + std::string(role_name(identity_role)) +
-                       "@" + host_name() + "]: ";
+    std::string line = prefix;
     line.append(text);
     line.push_back('\n');
     auto unused = ::write(STDERR_FILENO, line.data(), line.size());

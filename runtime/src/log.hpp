@@ -16,6 +16,8 @@ int own_rank();
 
 // Writes "taskfarm[rank R role@host]: text" to stderr in one write.
 void log_line(std::string_view text);
+// "taskfarm[rank R role@host]: ", made when the identity is set; safe in a signal handler.
+const char* log_prefix();
 
 // Logs the cause and ends the whole job (every rank) with a non-zero status.
 [[noreturn]] void fatal(std::string_view cause);

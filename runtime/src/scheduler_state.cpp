@@ -39,6 +39,23 @@ void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::
     dispatch();
 }
 
+void SchedulerState::task_retried(int worker, TaskSpec spec) {
+    if (stopped_) return;
+    auto running = running_.find(spec.task);
+    if (running == running_.end() || running->second != worker)
+        throw ProtocolError("rank " + std::to_string(worker) + " asked to retry task " + std::to_string(spec.task) +
+                            ", which was not running there");
+    running_.erase(running);
+    --this->worker(worker).in_flight;
+    if (released_.erase(spec.task) == 0) {
+        avoid_[spec.task] = worker;
+        auto at = std::lower_bound(queue_.begin(), queue_.end(), spec.task,
+                                   [](const TaskSpec& queued, TaskId id) { return queued.task < id; });
+        queue_.insert(at, std::move(spec));
+    }
+    dispatch();
+}
+
 void SchedulerState::task_released(TaskId task) {
     if (stopped_) return;
     if (auto held = holder_.find(task); held != holder_.end()) {
@@ -96,15 +113,23 @@ bool SchedulerState::is_queued(TaskId task) const {
 
 void SchedulerState::dispatch() {
     while (!queue_.empty()) {
-        if (released_.erase(queue_.front().task) > 0) {  // cancelled before it was sent
+        auto task = queue_.front().task;
+        if (released_.erase(task) > 0) {  // cancelled before it was sent
+            avoid_.erase(task);
             queue_.pop_front();
             continue;
         }
-        // The worker with the most room left in its window.
-        auto least_busy = std::min_element(workers_.begin(), workers_.end(), [](const Worker& a, const Worker& b) {
+        // The worker with the most room left in its window; not the one a retried task
+        // failed on, unless it is the only worker.
+        int avoid = -1;
+        if (auto it = avoid_.find(task); it != avoid_.end() && workers_.size() > 1) avoid = it->second;
+        auto roomier = [avoid](const Worker& a, const Worker& b) {
+            if ((a.rank == avoid) != (b.rank == avoid)) return b.rank == avoid;
             return a.in_flight + b.window < b.in_flight + a.window;
-        });
-        if (least_busy->in_flight >= least_busy->window) return;
+        };
+        auto least_busy = std::min_element(workers_.begin(), workers_.end(), roomier);
+        if (least_busy->in_flight >= least_busy->window || least_busy->rank == avoid) return;
+        avoid_.erase(task);
         ++least_busy->in_flight;
         running_.emplace(queue_.front().task, least_busy->rank);
         actions_.push_back(SendTask{least_busy->rank, std::move(queue_.front())});

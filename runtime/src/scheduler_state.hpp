@@ -54,6 +54,9 @@ public:
     void task_submitted(TaskSpec spec);
     // run_time: how long the task ran on the worker; zero when it never ran.
     void task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time = {});
+    // The task failed on this worker and has runs left: queue it again (in id order), for
+    // another worker when there is one.
+    void task_retried(int worker, TaskSpec spec);
     // The client no longer needs the task: cancel it if it has not started, free its result if held.
     void task_released(TaskId task);
     void shutdown_requested(int status);
@@ -84,6 +87,7 @@ private:
     std::unordered_map<TaskId, int> running_;   // task → worker
     std::unordered_map<TaskId, int> holder_;    // task → worker that keeps its result
     std::unordered_set<TaskId> released_;       // released while queued or running
+    std::unordered_map<TaskId, int> avoid_;     // a retried task → the worker it failed on
     bool stopped_ = false;
     std::vector<SchedulerAction> actions_;
 };

@@ -1,6 +1,7 @@
 #include "transport.hpp"
 
 #include "log.hpp"
+#include "signals.hpp"
 
 #include <boost/mpi/collectives/all_gather.hpp>
 #include <boost/mpi/request.hpp>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 
@@ -28,6 +30,10 @@ constexpr unsigned spin_rounds = 64;
 constexpr unsigned yield_rounds = 128;
 constexpr auto first_sleep = std::chrono::microseconds(20);
 constexpr auto max_sleep = std::chrono::milliseconds(10);
+
+// After a stop signal, how long a rank goes on delivering what is in flight (finished
+// results on their way to the client's journal) before it ends the job.
+constexpr auto stop_grace = std::chrono::milliseconds(300);
 
 bool mpi_active() {
     int initialized = 0, finalized = 0;
@@ -109,8 +115,22 @@ void Transport::progress_loop() {
     bool barrier_started = false;
     MPI_Request barrier = MPI_REQUEST_NULL;
     unsigned idle_rounds = 0;
+    std::optional<std::chrono::steady_clock::time_point> stopping_since;
     try {
         for (;;) {
+            if (int signal = stop_signal()) {
+                // Every rank that gets the signal ends the job; the first MPI_Abort ends all.
+                int status = 128 + signal;
+                auto now = std::chrono::steady_clock::now();
+                if (!stopping_since) {
+                    stopping_since = now;
+                    log_line(std::string("received ") + signal_name(signal) +
+                             ": no new tasks start; ending the job with status " + std::to_string(status));
+                    if (on_stop_signal_) on_stop_signal_();
+                } else if (now - *stopping_since > stop_grace) {
+                    abort_job(status);
+                }
+            }
             bool active = receive_all(!finishing);
             active |= flush_outboxes();
             active |= complete_sends();

@@ -53,6 +53,9 @@ public:
     // Starts the progress thread, which from now on calls handler for each incoming message,
     // and after_frame (if given) once after the messages of each incoming frame.
     void start(Handler handler, std::function<void()> after_frame = {});
+    // Called on the progress thread when a stop signal arrives (signals.hpp); the job ends
+    // a moment later, after what is already in flight has been delivered. Set before start.
+    void on_stop_signal(std::function<void()> hook) { on_stop_signal_ = std::move(hook); }
     // Thread-safe. Encodes the message into the destination's outbox and wakes the progress
     // thread. Large byte strings in the message are moved into the outbox, not copied.
     void post(int destination, Message message);
@@ -79,6 +82,7 @@ private:
     boost::mpi::communicator world_;
     Handler handler_;
     std::function<void()> after_frame_;
+    std::function<void()> on_stop_signal_;
     int rank_;
     int size_;
 

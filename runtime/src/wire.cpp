@@ -83,6 +83,10 @@ void put_spec(Writer& w, TaskSpec& spec) {
     w.put(spec.invoker);
     w.put(spec.module);
     w.put(spec.offset);
+    w.put(spec.retries);
+    w.put(spec.attempt);
+    w.put(spec.timeout_ns);
+    w.put(spec.elements);
     w.put(std::move(spec.args));
 }
 
@@ -92,6 +96,10 @@ TaskSpec get_spec(Reader& r) {
     spec.invoker = r.get<std::uint64_t>();
     spec.module = r.get<std::uint64_t>();
     spec.offset = r.get<std::uint64_t>();
+    spec.retries = r.get<std::uint32_t>();
+    spec.attempt = r.get<std::uint32_t>();
+    spec.timeout_ns = r.get<std::uint64_t>();
+    spec.elements = r.get<std::uint32_t>();
     spec.args = r.get_bytes();
     return spec;
 }
@@ -114,7 +122,7 @@ void encode(Message message, Frame& frame) {
     std::visit(
         [&](auto& m) {
             using M = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<M, Submit> || std::is_same_v<M, Run>) {
+            if constexpr (std::is_same_v<M, Submit> || std::is_same_v<M, Run> || std::is_same_v<M, Retry>) {
                 put_spec(w, m.spec);
             } else if constexpr (std::is_same_v<M, Finished>) {
                 w.put(m.task);
@@ -127,7 +135,7 @@ void encode(Message message, Frame& frame) {
             } else if constexpr (std::is_same_v<M, Fetched>) {
                 w.put(m.task);
                 w.put(std::move(m.payload));
-            } else if constexpr (std::is_same_v<M, Fetch> || std::is_same_v<M, Release>) {
+            } else if constexpr (std::is_same_v<M, Fetch> || std::is_same_v<M, Release> || std::is_same_v<M, Started>) {
                 w.put(m.task);
             } else {
                 static_assert(std::is_same_v<M, Shutdown> || std::is_same_v<M, Stop>);
@@ -196,6 +204,8 @@ std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachme
     case Kind::release: message = Release{r.get<TaskId>()}; break;
     case Kind::shutdown: message = Shutdown{r.get<std::int32_t>()}; break;
     case Kind::stop: message = Stop{r.get<std::int32_t>()}; break;
+    case Kind::retry: message = Retry{get_spec(r)}; break;
+    case Kind::started: message = Started{r.get<TaskId>()}; break;
     default: throw ProtocolError("unknown message kind " + std::to_string(kind));
     }
     return {std::move(message), r.used()};
@@ -208,6 +218,7 @@ Bytes encode_failure(const TaskFailure& failure) {
     w.put(failure.message);
     w.put(failure.rank);
     w.put(failure.host);
+    w.put(failure.attempts);
     return out;
 }
 
@@ -218,6 +229,7 @@ TaskFailure decode_failure(std::span<const char> bytes) {
     failure.message = r.get_string();
     failure.rank = r.get<std::int32_t>();
     failure.host = r.get_string();
+    failure.attempts = r.get<std::int32_t>();
     if (r.used() != bytes.size()) throw ProtocolError("malformed task failure: trailing bytes");
     return failure;
 }

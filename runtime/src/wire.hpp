@@ -33,6 +33,8 @@ enum class Kind : std::uint8_t {
     release,     // client → scheduler → worker: nobody needs this task any more
     shutdown,    // client → scheduler: the client is done, with this exit status
     stop,        // scheduler → worker: stop, the job ends with this exit status
+    retry,       // worker → scheduler: this task failed here; run it again, elsewhere if possible
+    started,     // worker → client: a task starts running (sent only when the client keeps a journal)
 };
 
 struct TaskSpec {
@@ -40,6 +42,10 @@ struct TaskSpec {
     std::uint64_t invoker = 0;
     std::uint64_t module = 0;
     std::uint64_t offset = 0;
+    std::uint32_t retries = 0;       // runs allowed after a failed one
+    std::uint32_t attempt = 1;       // this run's number: 1, then 2 for the first retry, ...
+    std::uint64_t timeout_ns = 0;    // 0: no limit
+    std::uint32_t elements = 0;      // a map's chunk: how many elements; 0 for a plain task
     Bytes args;
     friend bool operator==(const TaskSpec&, const TaskSpec&) = default;
 };
@@ -91,8 +97,18 @@ struct Stop {
     std::int32_t status = 0;
     friend bool operator==(const Stop&, const Stop&) = default;
 };
+// The spec's attempt is already the next one's number.
+struct Retry {
+    TaskSpec spec;
+    friend bool operator==(const Retry&, const Retry&) = default;
+};
 
-using Message = std::variant<Submit, Run, Finished, Done, Fetch, Fetched, Release, Shutdown, Stop>;
+struct Started {
+    TaskId task = 0;
+    friend bool operator==(const Started&, const Started&) = default;
+};
+
+using Message = std::variant<Submit, Run, Finished, Done, Fetch, Fetched, Release, Shutdown, Stop, Retry, Started>;
 
 // What a worker reports when a task throws.
 struct TaskFailure {
@@ -100,6 +116,7 @@ struct TaskFailure {
     std::string message;
     std::int32_t rank = 0;
     std::string host;
+    std::int32_t attempts = 1;
     friend bool operator==(const TaskFailure&, const TaskFailure&) = default;
 };
 

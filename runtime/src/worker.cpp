@@ -1,6 +1,7 @@
 // The worker role: the progress thread queues incoming tasks and serves held results;
 // threads_per_worker executor threads run the tasks.
 
+#include "attempt.hpp"
 #include "log.hpp"
 #include "roles.hpp"
 
@@ -25,43 +26,46 @@ struct WorkerShared {
     std::deque<TaskSpec> queue;
     std::unordered_map<TaskId, Bytes> held;  // results kept here until released
     bool stopping = false;
+    bool draining = false;  // a stop signal came: finish the running tasks, start no more
     int running_tasks = 0;
 };
 
-Finished run_task(const TaskSpec& spec) {
-    try {
-        auto invoker = find_invoker(spec.invoker);
-        return {spec.task, Outcome::value, invoker({spec.module, spec.offset}, spec.args)};
-    } catch (...) {
-        return {spec.task, Outcome::error, encode_current_exception()};
-    }
-}
-
-void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport, std::size_t inline_result_limit) {
+void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport, const Options& options) {
     for (;;) {
         TaskSpec spec;
         {
             std::unique_lock lock(shared->mutex);
-            shared->work_ready.wait(lock, [&] { return shared->stopping || !shared->queue.empty(); });
+            shared->work_ready.wait(lock, [&] { return shared->stopping || (!shared->draining && !shared->queue.empty()); });
             if (shared->stopping) return;
             spec = std::move(shared->queue.front());
             shared->queue.pop_front();
             ++shared->running_tasks;
         }
-        auto started = std::chrono::steady_clock::now();
-        auto finished = run_task(spec);
-        auto run_time = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started);
-        bool held = finished.outcome == Outcome::value && finished.payload.size() > inline_result_limit;
+        if (!options.journal.empty()) transport.post(client_rank, Started{spec.task});
+        auto attempt = run_attempt(spec, options.isolate);
+        // A plain task that failed with runs left goes back to the scheduler, which runs it
+        // again on another worker when there is one. (A chunk retries its elements itself.)
+        bool retry = attempt.outcome == Outcome::error && spec.elements == 0 && spec.attempt <= spec.retries;
+        // The client journals every result, so with a journal none stay here.
+        bool held = attempt.outcome == Outcome::value && attempt.payload.size() > options.inline_result_limit &&
+                    options.journal.empty();
         std::lock_guard lock(shared->mutex);
         --shared->running_tasks;
         if (shared->stopping) return;
+        if (retry) {
+            ++spec.attempt;
+            transport.post(scheduler_rank, Retry{std::move(spec)});
+            continue;
+        }
+        Finished finished{spec.task, attempt.outcome, std::move(attempt.payload)};
         if (held) {
             shared->held.emplace(spec.task, std::move(finished.payload));
             finished.payload.clear();
             finished.outcome = Outcome::held;
         }
         transport.post(client_rank, std::move(finished));
-        transport.post(scheduler_rank, Done{spec.task, held, std::max<std::uint64_t>(1, run_time.count())});
+        transport.post(scheduler_rank,
+                       Done{spec.task, held, std::max<std::uint64_t>(1, std::uint64_t(attempt.run_time.count()))});
     }
 }
 
@@ -71,6 +75,10 @@ int serve_worker(Transport& transport, const Options& options, bool& abandoned_t
     auto shared = std::make_shared<WorkerShared>();
     int status = 0;
 
+    transport.on_stop_signal([shared] {
+        std::lock_guard lock(shared->mutex);
+        shared->draining = true;
+    });
     transport.start([&](int source, Message&& message) {
         std::visit(
             [&](auto& m) {
@@ -115,7 +123,7 @@ int serve_worker(Transport& transport, const Options& options, bool& abandoned_t
 
     std::vector<std::thread> executors;
     for (int i = 0; i < options.threads_per_worker; ++i)
-        executors.emplace_back([shared, &transport, limit = options.inline_result_limit] { execute(shared, transport, limit); });
+        executors.emplace_back([shared, &transport, options] { execute(shared, transport, options); });
     transport.join();
     {
         std::lock_guard lock(shared->mutex);

@@ -5,7 +5,12 @@
 namespace taskfarm::detail {
 namespace {
 
-TaskSpec task(TaskId id) { return TaskSpec{id, 1, 0, 0, {}}; }
+TaskSpec task(TaskId id) {
+    TaskSpec spec;
+    spec.task = id;
+    spec.invoker = 1;
+    return spec;
+}
 
 std::vector<SchedulerAction> submit_all(SchedulerState& state, TaskId first, TaskId last) {
     for (TaskId id = first; id <= last; ++id) state.task_submitted(task(id));
@@ -144,6 +149,51 @@ TEST(SchedulerState, EachWorkerHasItsOwnWindowAndTheRoomiestGetsTheNextTask) {
     auto actions = submit_all(state, 5, 7);
     std::vector<SchedulerAction> expected{SendTask{3, task(5)}, SendTask{3, task(6)}, SendTask{3, task(7)}};
     EXPECT_EQ(actions, expected);
+}
+
+TaskSpec retried(TaskId id) {
+    auto spec = task(id);
+    spec.attempt = 2;
+    return spec;
+}
+
+TEST(SchedulerState, ARetriedTaskGoesToAnotherWorker) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(2));
+    submit_all(state, 1, 2);  // 1 on worker 2, 2 on worker 3
+    state.task_retried(2, retried(1));
+    std::vector<SchedulerAction> expected{SendTask{3, retried(1)}};
+    EXPECT_EQ(state.take_actions(), expected);
+    EXPECT_EQ(state.in_flight(2), 0u);
+    EXPECT_EQ(state.in_flight(3), 2u);
+}
+
+TEST(SchedulerState, ARetriedTaskWaitsForRoomOnAnotherWorkerAndGoesFirst) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(1));
+    submit_all(state, 1, 3);  // 1 on 2, 2 on 3, 3 queued
+    state.task_retried(2, retried(1));
+    EXPECT_TRUE(state.take_actions().empty()) << "worker 3 is full and worker 2 is the one it failed on";
+    state.task_done(3, 2, false);
+    std::vector<SchedulerAction> expected{SendTask{3, retried(1)}, SendTask{2, task(3)}};
+    EXPECT_EQ(state.take_actions(), expected);
+}
+
+TEST(SchedulerState, WithOneWorkerARetryRunsThere) {
+    SchedulerState state({2}, WindowPolicy::fixed(1));
+    submit_all(state, 1, 1);
+    state.task_retried(2, retried(1));
+    std::vector<SchedulerAction> expected{SendTask{2, retried(1)}};
+    EXPECT_EQ(state.take_actions(), expected);
+}
+
+TEST(SchedulerState, AReleasedTaskIsNotRetried) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(1));
+    submit_all(state, 1, 1);
+    state.task_released(1);
+    state.take_actions();
+    state.task_retried(2, retried(1));
+    EXPECT_TRUE(state.take_actions().empty());
+    EXPECT_EQ(state.queued(), 0u);
+    EXPECT_THROW(state.task_retried(3, retried(1)), ProtocolError);
 }
 
 TEST(SchedulerState, ATaskThatNeverRanTeachesNothing) {

@@ -8,19 +8,21 @@ namespace {
 Bytes bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
 std::vector<Message> every_kind() {
-    TaskSpec spec{42, 0x1234, 0x99, 0x5678, bytes("args")};
+    TaskSpec spec{42, 0x1234, 0x99, 0x5678, 2, 3, 1'500'000'000, 64, bytes("args")};
     return {Submit{spec},
             Run{spec},
             Finished{7, Outcome::value, bytes("result")},
             Finished{8, Outcome::held, {}},
-            Finished{9, Outcome::error, encode_failure({"std::runtime_error", "boom", 3, "node7"})},
-            Done{7, true},
+            Finished{9, Outcome::error, encode_failure({"std::runtime_error", "boom", 3, "node7", 2})},
+            Done{7, true, 1234},
             Done{8, false},
             Fetch{8},
             Fetched{8, bytes(std::string(100000, 'x'))},
             Release{8},
             Shutdown{3},
-            Stop{-1}};
+            Stop{-1},
+            Retry{spec},
+            Started{42}};
 }
 
 std::vector<Message> decode_all(Frame frame) {
@@ -62,7 +64,7 @@ TEST(Wire, AFrameCarriesManyMessagesInOrder) {
 TEST(Wire, LargeByteStringsTravelAsAttachmentsNotInTheHead) {
     Bytes big(attachment_threshold, 'b');
     Bytes small(attachment_threshold - 1, 's');
-    std::vector<Message> messages{Fetched{1, big}, Fetched{2, small}, detail::Run{{3, 1, 0, 0, big}}};
+    std::vector<Message> messages{Fetched{1, big}, Fetched{2, small}, detail::Run{{3, 1, 0, 0, 0, 1, 0, 0, big}}};
     auto frame = sealed(messages);
     ASSERT_EQ(frame.attachments.size(), 2u);
     EXPECT_LT(frame.head.size(), small.size() + 200);
@@ -120,7 +122,7 @@ TEST(Wire, HugeLengthDoesNotAllocate) {
 }
 
 TEST(Wire, TaskFailureRoundTrips) {
-    TaskFailure failure{"std::invalid_argument", "negative input", 5, "node12"};
+    TaskFailure failure{"std::invalid_argument", "negative input", 5, "node12", 3};
     EXPECT_EQ(decode_failure(encode_failure(failure)), failure);
     auto encoded = encode_failure(failure);
     encoded.pop_back();

@@ -3,12 +3,14 @@
 
 #include <taskfarm/detail/task.hpp>
 #include <taskfarm/future.hpp>
+#include <taskfarm/options.hpp>
 
 #include <iterator>
 #include <memory>
 #include <ranges>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace taskfarm {
@@ -16,6 +18,30 @@ namespace taskfarm {
 namespace detail {
 class ClientCore;
 struct ClientAccess;
+
+template <class T>
+constexpr bool is_task_options = std::is_same_v<std::remove_cvref_t<T>, TaskOptions>;
+
+template <class... Ts>
+constexpr bool last_is_task_options = false;
+template <class T, class... Ts>
+constexpr bool last_is_task_options<T, Ts...> = is_task_options<std::tuple_element_t<sizeof...(Ts), std::tuple<T, Ts...>>>;
+
+// Calls call(options, rest...) with the TaskOptions found first or last among the
+// arguments, or default ones.
+template <class Call, class First, class... Rest>
+decltype(auto) with_task_options(Call&& call, First&& first, Rest&&... rest) {
+    if constexpr (is_task_options<First>) {
+        return call(first, std::forward<Rest>(rest)...);
+    } else if constexpr (last_is_task_options<Rest...>) {
+        auto all = std::forward_as_tuple(std::forward<First>(first), std::forward<Rest>(rest)...);
+        return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+            return call(std::get<sizeof...(Rest)>(all), std::get<I>(std::move(all))...);
+        }(std::make_index_sequence<sizeof...(Rest)>{});
+    } else {
+        return call(TaskOptions{}, std::forward<First>(first), std::forward<Rest>(rest)...);
+    }
+}
 }  // namespace detail
 
 // What gather does with a task that failed or was cancelled.
@@ -35,64 +61,28 @@ public:
 
     // Runs fn(args...) on a worker. fn is a plain function, a captureless lambda, or a
     // function object with a serialize member (its state travels with the task).
+    // A TaskOptions as the last (or first) argument sets this task's retries and timeout.
     template <class Fn, class... Args>
     auto submit(Fn&& fn, Args&&... args) {
-        using Callable = std::decay_t<Fn>;
-        detail::require_shippable<Callable>();
-        using Kind = detail::task_kind_t<Callable, std::decay_t<Args>...>;
-        const Callable& callable = fn;
-        return Future<typename Kind::Result>(submit_bytes(Kind::code(callable), Kind::encode(callable, args...)));
+        return detail::with_task_options(
+            [this](const TaskOptions& options, auto&& f, auto&&... a) {
+                return submit_with(options, std::forward<decltype(f)>(f), std::forward<decltype(a)>(a)...);
+            },
+            std::forward<Fn>(fn), std::forward<Args>(args)...);
     }
 
     // One task per element: fn(x) for x in xs; with several ranges, fn(x, y, ...) for the
     // elements taken side by side, stopping at the end of the shortest, like Python's map.
     // Elements of a large map travel in chunks (one message and one queue entry for many
-    // elements); every element still has its own Future and its own outcome.
-    template <class Fn, std::ranges::input_range... Ranges>
-        requires(sizeof...(Ranges) >= 1)
-    auto map(Fn&& fn, Ranges&&... inputs) {
-        using Callable = std::decay_t<Fn>;
-        detail::require_shippable<Callable>();
-        using Kind = detail::task_kind_t<Callable, std::ranges::range_value_t<Ranges>...>;
-        using FutureType = Future<typename Kind::Result>;
-        std::vector<FutureType> futures;
-        std::size_t chunk = 1;
-        if constexpr ((std::ranges::sized_range<Ranges> && ...)) {
-            auto n = std::min({static_cast<std::size_t>(std::ranges::size(inputs))...});
-            futures.reserve(n);
-            chunk = map_chunk(n);
-        }
-        const Callable& callable = fn;
-        auto positions = std::tuple(std::ranges::begin(inputs)...);
-        auto ends = std::tuple(std::ranges::end(inputs)...);
-        auto any_at_end = [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return ((std::get<I>(positions) == std::get<I>(ends)) || ...);
-        };
-        constexpr auto indices = std::index_sequence_for<Ranges...>{};
-        if (chunk == 1) {
-            while (!any_at_end(indices)) {
-                futures.push_back(std::apply([&](auto&... at) { return submit(callable, *at...); }, positions));
-                std::apply([](auto&... at) { (++at, ...); }, positions);
-            }
-            return futures;
-        }
-        auto code = Kind::code(callable, /*chunk=*/true);
-        detail::ChunkWriter writer;
-        auto send = [&] {
-            auto count = writer.count();
-            for (auto& state : submit_chunk(code, writer.finish(), count)) futures.push_back(FutureType(std::move(state)));
-        };
-        writer.start(callable);
-        while (!any_at_end(indices)) {
-            std::apply([&](auto&... at) { Kind::add_element(writer, *at...); }, positions);
-            std::apply([](auto&... at) { (++at, ...); }, positions);
-            if (writer.count() == chunk) {
-                send();
-                writer.start(callable);
-            }
-        }
-        if (writer.count() > 0) send();
-        return futures;
+    // elements); every element still has its own Future and its own outcome. A TaskOptions
+    // as the last (or first) argument applies to every element.
+    template <class Fn, class... Inputs>
+    auto map(Fn&& fn, Inputs&&... inputs) {
+        return detail::with_task_options(
+            [this](const TaskOptions& options, auto&& f, auto&&... ranges) {
+                return map_with(options, std::forward<decltype(f)>(f), std::forward<decltype(ranges)>(ranges)...);
+            },
+            std::forward<Fn>(fn), std::forward<Inputs>(inputs)...);
     }
 
     // Waits for every future and returns the results in order. With OnError::raise (the
@@ -125,10 +115,69 @@ private:
     friend struct detail::ClientAccess;
     explicit Client(std::shared_ptr<detail::ClientCore> core);
 
-    std::shared_ptr<detail::TaskState> submit_bytes(const detail::TaskCode& code, Bytes args);
+    template <class Fn, class... Args>
+    auto submit_with(const TaskOptions& options, Fn&& fn, Args&&... args) {
+        using Callable = std::decay_t<Fn>;
+        detail::require_shippable<Callable>();
+        using Kind = detail::task_kind_t<Callable, std::decay_t<Args>...>;
+        const Callable& callable = fn;
+        return Future<typename Kind::Result>(
+            submit_bytes(Kind::code(callable), Kind::encode(callable, args...), options));
+    }
+
+    template <class Fn, std::ranges::input_range... Ranges>
+        requires(sizeof...(Ranges) >= 1)
+    auto map_with(const TaskOptions& options, Fn&& fn, Ranges&&... inputs) {
+        using Callable = std::decay_t<Fn>;
+        detail::require_shippable<Callable>();
+        using Kind = detail::task_kind_t<Callable, std::ranges::range_value_t<Ranges>...>;
+        using FutureType = Future<typename Kind::Result>;
+        std::vector<FutureType> futures;
+        std::size_t chunk = 1;
+        if constexpr ((std::ranges::sized_range<Ranges> && ...)) {
+            auto n = std::min({static_cast<std::size_t>(std::ranges::size(inputs))...});
+            futures.reserve(n);
+            chunk = map_chunk(n);
+        }
+        const Callable& callable = fn;
+        auto positions = std::tuple(std::ranges::begin(inputs)...);
+        auto ends = std::tuple(std::ranges::end(inputs)...);
+        auto any_at_end = [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return ((std::get<I>(positions) == std::get<I>(ends)) || ...);
+        };
+        constexpr auto indices = std::index_sequence_for<Ranges...>{};
+        if (chunk == 1) {
+            while (!any_at_end(indices)) {
+                futures.push_back(std::apply([&](auto&... at) { return submit_with(options, callable, *at...); }, positions));
+                std::apply([](auto&... at) { (++at, ...); }, positions);
+            }
+            return futures;
+        }
+        auto code = Kind::code(callable, /*chunk=*/true);
+        detail::ChunkWriter writer;
+        auto send = [&] {
+            auto count = writer.count();
+            for (auto& state : submit_chunk(code, writer.finish(), count, options)) futures.push_back(FutureType(std::move(state)));
+        };
+        writer.start(callable);
+        while (!any_at_end(indices)) {
+            std::apply([&](auto&... at) { Kind::add_element(writer, *at...); }, positions);
+            std::apply([](auto&... at) { (++at, ...); }, positions);
+            if (writer.count() == chunk) {
+                send();
+                writer.start(callable);
+            }
+        }
+        if (writer.count() > 0) send();
+        return futures;
+    }
+
+
+    std::shared_ptr<detail::TaskState> submit_bytes(const detail::TaskCode& code, Bytes args,
+                                                    const TaskOptions& options);
     // One task for `count` elements of a map; returns a state per element.
     std::vector<std::shared_ptr<detail::TaskState>> submit_chunk(const detail::TaskCode& code, Bytes args,
-                                                                 std::uint32_t count);
+                                                                 std::uint32_t count, const TaskOptions& options);
     // How many elements of an n-element map go in one task.
     std::size_t map_chunk(std::size_t n) const;
     // Asks every worker that holds one of these results to send it, all at once.

@@ -7,18 +7,21 @@
 
 namespace taskfarm {
 
-// A task threw. Carries the identity of the remote exception: its type name, its
-// message, and the rank and host of the worker that ran it.
+// A task failed: it threw, crashed, or ran over its timeout. Carries the identity of the
+// remote error: its type name (for a crash "signal SIGSEGV", for a timeout
+// "taskfarm::Timeout"), its message, the rank and host of the worker of the last attempt,
+// and how many attempts were made (1 + the retries used).
 class TaskError : public std::runtime_error {
 public:
     TaskError(std::string type_name, std::string message, int rank, std::string host,
-              std::uint64_t task);
+              std::uint64_t task, int attempts = 1);
 
     const std::string& type_name() const noexcept { return type_name_; }
     const std::string& message() const noexcept { return message_; }
     int rank() const noexcept { return rank_; }
     const std::string& host() const noexcept { return host_; }
     std::uint64_t task() const noexcept { return task_; }
+    int attempts() const noexcept { return attempts_; }
 
 private:
     std::string type_name_;
@@ -26,6 +29,7 @@ private:
     int rank_;
     std::string host_;
     std::uint64_t task_;
+    int attempts_;
 };
 
 // get() on a Future whose task was cancelled.

@@ -3,7 +3,10 @@
 // rank runs the same code with the same environment). An environment variable, when set,
 // overrides the field: a job script can tune a farm without a rebuild.
 
+#include <chrono>
 #include <cstddef>
+#include <optional>
+#include <string>
 
 namespace taskfarm {
 
@@ -13,6 +16,26 @@ struct Options {
     // Results up to this many bytes travel with the task's completion message; larger ones
     // stay on their worker until gathered (docs/design.md).  TASKFARM_INLINE_RESULT_LIMIT
     std::size_t inline_result_limit = 256 * 1024;
+    // Run every task in a child process of its worker, so that a task that crashes or must
+    // be stopped takes only itself down (docs/faults.md).  TASKFARM_ISOLATE=1
+    bool isolate = false;
+    // How many times a failed task is run again before its error reaches the client; a
+    // TaskOptions can say otherwise for one task.  TASKFARM_RETRIES
+    int retries = 0;
+    // A task that runs longer than this fails (0: no limit); an isolated one is stopped
+    // when it is reached. TaskOptions can say otherwise.  TASKFARM_TIMEOUT (seconds)
+    std::chrono::duration<double> timeout{0};
+    // A file that records every finished task, so that a second run of the same program
+    // skips what the first one finished (docs/faults.md).  TASKFARM_JOURNAL
+    std::string journal;
+};
+
+// Per-task settings, given as the last argument of submit or map (or the first):
+//   client.submit(f, x, taskfarm::TaskOptions{.retries = 2, .timeout = std::chrono::seconds(30)});
+// Unset fields take the farm's Options.
+struct TaskOptions {
+    std::optional<int> retries;
+    std::optional<std::chrono::duration<double>> timeout;
 };
 
 }  // namespace taskfarm

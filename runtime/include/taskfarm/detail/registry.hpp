@@ -20,7 +20,14 @@ struct FunctionAddress {
     std::uint64_t offset = 0;
 };
 
-using Invoker = Bytes (*)(FunctionAddress function, std::span<const char> args);
+// How a task may run. A worker retries and times a plain task itself; the elements of a
+// map's chunk are retried and timed one by one inside their chunk.
+struct RunLimits {
+    std::uint32_t retries = 0;
+    std::uint64_t timeout_ns = 0;  // 0: no limit
+};
+
+using Invoker = Bytes (*)(FunctionAddress function, std::span<const char> args, const RunLimits& limits);
 
 // Called from static initialisers; aborts the program on a hash collision.
 std::uint64_t register_invoker(const char* type_name, Invoker invoker);
@@ -30,7 +37,9 @@ Invoker find_invoker(std::uint64_t key);
 std::uint64_t registry_fingerprint();
 
 // The exception being handled, encoded as the failure record a worker reports.
-Bytes encode_current_exception();
+Bytes encode_current_exception(std::int32_t attempts = 1);
+// The failure record of a task that ran `ran_ns`, over its limit of `limit_ns`.
+Bytes encode_timeout(std::uint64_t ran_ns, std::uint64_t limit_ns, std::int32_t attempts);
 
 FunctionAddress address_of_function(const void* function);
 // Throws std::runtime_error unless the address lands in executable code of a loaded module.

@@ -4,6 +4,7 @@
 #include <taskfarm/detail/registry.hpp>
 #include <taskfarm/serialize.hpp>
 
+#include <chrono>
 #include <concepts>
 #include <cstring>
 #include <functional>
@@ -123,7 +124,7 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
                   "taskfarm: the function cannot be called with these arguments");
     using Result = std::invoke_result_t<Fn&, Stored&&...>;
 
-    static Bytes invoke(FunctionAddress function, std::span<const char> bytes) {
+    static Bytes invoke(FunctionAddress function, std::span<const char> bytes, const RunLimits&) {
         if constexpr (function_pointer<Fn>) {
             auto fn = reinterpret_cast<Fn>(const_cast<void*>(function_at(function)));
             return call(fn, tuple_from_bytes<Stored...>(bytes));
@@ -143,8 +144,9 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
     }
 
     // Runs every element of a chunk (see ChunkWriter); one element's exception fails that
-    // element only. Arguments that do not decode fail that element and every one after it.
-    static Bytes invoke_chunk(FunctionAddress function, std::span<const char> bytes) {
+    // element only, after its retries. Arguments that do not decode fail that element and
+    // every one after it.
+    static Bytes invoke_chunk(FunctionAddress function, std::span<const char> bytes, const RunLimits& limits) {
         ReadBuffer buffer;
         buffer.source(bytes);
         std::istream stream(&buffer);
@@ -162,11 +164,7 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
                     for (; i < count; ++i) append_outcome(out, ElementOutcome::failed, failure);
                     break;
                 }
-                try {
-                    append_outcome(out, ElementOutcome::ok, call(fn, std::move(args)));
-                } catch (...) {
-                    append_outcome(out, ElementOutcome::failed, encode_current_exception());
-                }
+                run_element(fn, std::move(args), limits, out);
             }
             return out;
         };
@@ -200,6 +198,37 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
         register_invoker((std::string("chunk of ") + typeid(TaskKind).name()).c_str(), &invoke_chunk);
 
 private:
+    // One element of a chunk, with its retries; a run over the time limit counts as failed.
+    template <class Callable>
+    static void run_element(Callable& fn, std::tuple<Stored...> args, const RunLimits& limits, Bytes& out) {
+        constexpr bool retriable = std::is_copy_constructible_v<std::tuple<Stored...>>;
+        std::int32_t attempts = retriable ? std::int32_t(limits.retries) + 1 : 1;
+        for (std::int32_t attempt = 1;; ++attempt) {
+            bool last = attempt == attempts;
+            auto started = std::chrono::steady_clock::now();
+            try {
+                Bytes result;
+                if constexpr (retriable) result = last ? call(fn, std::move(args)) : call(fn, std::tuple<Stored...>(args));
+                else result = call(fn, std::move(args));
+                auto ran = std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::steady_clock::now() - started).count());
+                if (limits.timeout_ns == 0 || ran <= limits.timeout_ns) {
+                    append_outcome(out, ElementOutcome::ok, result);
+                    return;
+                }
+                if (last) {
+                    append_outcome(out, ElementOutcome::failed, encode_timeout(ran, limits.timeout_ns, attempt));
+                    return;
+                }
+            } catch (...) {
+                if (last) {
+                    append_outcome(out, ElementOutcome::failed, encode_current_exception(attempt));
+                    return;
+                }
+            }
+        }
+    }
+
     template <class Callable, class Tuple>
     static Bytes call(Callable& fn, Tuple&& args) {
         if constexpr (std::is_void_v<Result>) {

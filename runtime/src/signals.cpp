@@ -1,0 +1,106 @@
+#include "signals.hpp"
+
+#include "log.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+
+namespace taskfarm::detail {
+namespace {
+
+constexpr int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+constexpr int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
+
+std::atomic<int> received_stop{0};
+thread_local std::uint64_t running_task = 0;
+
+// Async-signal-safe text building: no allocation, no locale.
+struct Line {
+    char text[512];
+    std::size_t size = 0;
+    void add(const char* s) {
+        while (*s && size < sizeof text) text[size++] = *s++;
+    }
+    void add(std::uint64_t n) {
+        char digits[24];
+        int count = 0;
+        do digits[count++] = char('0' + n % 10);
+        while ((n /= 10) != 0);
+        while (count > 0 && size < sizeof text) text[size++] = digits[--count];
+    }
+};
+
+void on_crash(int signal) {
+    Line line;
+    line.add(log_prefix());
+    if (running_task != 0) {
+        line.add("task ");
+        line.add(running_task);
+        line.add(" crashed the process: ");
+    } else {
+        line.add("the process crashed: ");
+    }
+    line.add(signal_name(signal));
+    line.add(" (signal ");
+    line.add(std::uint64_t(signal));
+    line.add(")");
+    if (running_task != 0) line.add("; the job ends. With Options::isolate a crashing task fails alone.");
+    line.add("\n");
+    auto unused = ::write(STDERR_FILENO, line.text, line.size);
+    (void)unused;
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+}
+
+void on_stop(int signal) {
+    int none = 0;
+    received_stop.compare_exchange_strong(none, signal);  // the first one counts; later ones are harmless
+}
+
+void handle(int signal, void (*handler)(int)) {
+    struct sigaction action {};
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(signal, &action, nullptr);
+}
+
+}  // namespace
+
+void install_signal_handlers() {
+    for (int signal : crash_signals) handle(signal, on_crash);
+    for (int signal : stop_signals) handle(signal, on_stop);
+}
+
+void restore_default_signals() {
+    for (int signal : crash_signals) handle(signal, SIG_DFL);
+    for (int signal : stop_signals) handle(signal, SIG_DFL);
+}
+
+void set_running_task(std::uint64_t task) { running_task = task; }
+
+int stop_signal() { return received_stop.load(); }
+
+const char* signal_name(int signal) {
+    switch (signal) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
+    case SIGPIPE: return "SIGPIPE";
+    case SIGHUP: return "SIGHUP";
+    case SIGQUIT: return "SIGQUIT";
+    }
+    return "a signal";
+}
+
+}  // namespace taskfarm::detail

@@ -1,0 +1,24 @@
+#pragma once
+// Signals. A crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) is reported with the rank and
+// the task that was running, then ends the process as the signal would have. A request to
+// stop (SIGTERM, SIGINT, SIGUSR1: what Slurm and mpirun send at a time limit or on
+// Ctrl-C) is only noted here; each rank's progress thread sees it and ends the job.
+
+#include <cstdint>
+
+namespace taskfarm::detail {
+
+// Installs both kinds of handler. Call once, after MPI is initialised (MPI installs its own).
+void install_signal_handlers();
+// In a child process that runs one task: every signal back to its default action.
+void restore_default_signals();
+
+// The task the calling thread runs now (0: none), for the crash report.
+void set_running_task(std::uint64_t task);
+
+// The stop signal received so far, or 0.
+int stop_signal();
+// "SIGTERM", "SIGSEGV", ...
+const char* signal_name(int signal);
+
+}  // namespace taskfarm::detail
