@@ -11,7 +11,16 @@ NP ?= 4
 MPIRUN_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-run-as-root) \
                 $(if $(shell [ $(NP) -gt $$(nproc) ] && echo yes),--oversubscribe)
 
-.PHONY: deps configure build demo test bench clean
+# The fuzzer runs this long within make test: a minute on CI, a few seconds elsewhere.
+FUZZ_SECONDS ?= $(if $(CI),60,10)
+# Under sanitizers: OpenMPI keeps memory until exit (not our leaks), and memory-bound tests
+# measure the sanitizer's own memory. The suppression files say what else is not ours.
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
+                 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
+SANITIZER_CTEST := ctest -j $(JOBS) --output-on-failure -LE "memory|install|bench" --timeout 600
+
+.PHONY: deps configure build demo test fuzz test-asan test-tsan bench clean
 
 deps:
 	./scripts/install-deps.sh
@@ -25,8 +34,28 @@ build: configure
 demo: build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(BUILD)/examples/01_square
 
+# CI (CI=true) also runs the suite under AddressSanitizer and UBSan.
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+	$(MAKE) fuzz
+	$(if $(CI),$(MAKE) test-asan)
+
+# The wire decoder under libFuzzer for FUZZ_SECONDS, from the checked-in corpus.
+fuzz: deps
+	cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DTASKFARM_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_wire
+	mkdir -p build-fuzz/corpus
+	build-fuzz/tests/fuzz/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus tests/fuzz/corpus
+
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTASKFARM_SANITIZE=address,undefined -DTASKFARM_BUILD_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && $(SANITIZER_ENV) $(SANITIZER_CTEST)
+
+test-tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTASKFARM_SANITIZE=thread -DTASKFARM_BUILD_BENCH=OFF
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && $(SANITIZER_ENV) $(SANITIZER_CTEST)
 
 # Benchmarks side by side with mpi4py.futures and dask, in a Release build (docs/performance.md).
 bench:
@@ -37,4 +66,4 @@ bench:
 	bench/report.py
 
 clean:
-	rm -rf $(BUILD) build-release
+	rm -rf $(BUILD) build-release build-fuzz build-asan build-tsan

@@ -11,6 +11,7 @@ packages=(
   libboost-mpi-dev libboost-serialization-dev
   libcereal-dev
   libgtest-dev googletest
+  clang libclang-rt-14-dev
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3 python3-mpi4py python3-distributed python3-numpy gnuplot-nox)

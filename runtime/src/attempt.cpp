@@ -62,6 +62,7 @@ void write_all(int fd, const char* data, std::size_t size) {
 // without running anything of the parent's (no destructors, no atexit, no MPI).
 [[noreturn]] void run_child(const TaskSpec& spec, int out) {
     restore_default_signals();
+    set_running_task(0);  // a task here that calls exit() ends only this child
     auto result = run_here(spec);
     char outcome = static_cast<char>(result.outcome);
     write_all(out, &outcome, 1);

@@ -51,7 +51,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
         if (journal_) journal_->record_started(key);
         for (;;) {
             auto attempt = run_attempt(spec, options_.isolate);
-            if (attempt.outcome == Outcome::error && elements == 0 && spec.attempt <= spec.retries) {
+            if (attempt.outcome == Outcome::error && spec.attempt <= spec.retries) {
                 ++spec.attempt;
                 continue;
             }

@@ -1,12 +1,15 @@
 #include "signals.hpp"
 
 #include "log.hpp"
+#include "transport.hpp"
 
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace taskfarm::detail {
 namespace {
@@ -60,6 +63,15 @@ void on_stop(int signal) {
     received_stop.compare_exchange_strong(none, signal);  // the first one counts; later ones are harmless
 }
 
+void on_exit_during_task(int status, void*) {
+    if (running_task == 0) return;
+    int job_status = status == 0 ? 1 : status;
+    log_line("task " + std::to_string(running_task) + " called exit(" + std::to_string(status) +
+             "), which ends its worker; the job ends with status " + std::to_string(job_status) +
+             ". With Options::isolate such a task fails alone.");
+    abort_job(job_status);
+}
+
 void handle(int signal, void (*handler)(int)) {
     struct sigaction action {};
     action.sa_handler = handler;
@@ -73,6 +85,7 @@ void handle(int signal, void (*handler)(int)) {
 void install_signal_handlers() {
     for (int signal : crash_signals) handle(signal, on_crash);
     for (int signal : stop_signals) handle(signal, on_stop);
+    on_exit(on_exit_during_task, nullptr);
 }
 
 void restore_default_signals() {

@@ -8,7 +8,9 @@
 
 namespace taskfarm::detail {
 
-// Installs both kinds of handler. Call once, after MPI is initialised (MPI installs its own).
+// Installs both kinds of handler, and a report for a task that calls exit() (which would
+// otherwise end its worker without a word). Call once, after MPI is initialised (MPI
+// installs handlers of its own).
 void install_signal_handlers();
 // In a child process that runs one task: every signal back to its default action.
 void restore_default_signals();

@@ -156,6 +156,7 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_for(200ms);
         if (mode == "task-crashes") client.submit(segfault, 1).get();
         if (mode == "task-aborts") client.submit(call_abort, 1).get();
+        if (mode == "task-exits") client.submit([](int status) { std::exit(status); return 0; }, 7).get();
         if (mode == "client-exits") std::exit(3);
         if (mode == "client-aborts") std::abort();
         if (mode == "sigterm-launcher" || mode == "sigint-launcher") {
