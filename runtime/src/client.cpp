@@ -20,6 +20,7 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
       workers_(transport_ ? transport_->size() - first_worker_rank : 0),
       options_(std::move(options)) {
     if (!options_.journal.empty()) journal_ = std::make_unique<Journal>(options_.journal, program_fingerprint());
+    if (transport_) transport_->on_stop_signal([this] { transport_->post(scheduler_rank, Drain{}); });
     // Whoever waits is woken once per frame, not once per task in it.
     if (transport_)
         transport_->start([this](int source, Message&& message) { on_message(source, std::move(message)); },

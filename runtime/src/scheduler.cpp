@@ -16,6 +16,7 @@ void perform(Transport& transport, std::vector<SchedulerAction> actions) {
                 if constexpr (std::is_same_v<A, SendTask>) transport.post(a.worker, Run{std::move(a.spec)});
                 else if constexpr (std::is_same_v<A, ReleaseResult>) transport.post(a.worker, Release{a.task});
                 else if constexpr (std::is_same_v<A, StopWorker>) transport.post(a.worker, Stop{a.status});
+                else if constexpr (std::is_same_v<A, DrainWorker>) transport.post(a.worker, Drain{});
                 else transport.finish();
             },
             action);
@@ -30,6 +31,10 @@ int serve_scheduler(Transport& transport, const Options& options) {
     SchedulerState state(std::move(workers), window_policy(options.threads_per_worker));
     int status = 0;
 
+    transport.on_stop_signal([&] {
+        state.drain_requested();
+        perform(transport, state.take_actions());
+    });
     transport.start([&](int source, Message&& message) {
         std::visit(
             [&](auto& m) {
@@ -39,6 +44,7 @@ int serve_scheduler(Transport& transport, const Options& options) {
                     state.task_done(source, m.task, m.held, std::chrono::nanoseconds(m.run_nanoseconds));
                 else if constexpr (std::is_same_v<M, Retry>) state.task_retried(source, std::move(m.spec));
                 else if constexpr (std::is_same_v<M, Release>) state.task_released(m.task);
+                else if constexpr (std::is_same_v<M, Drain>) state.drain_requested();
                 else if constexpr (std::is_same_v<M, Shutdown>) {
                     status = m.status;
                     state.shutdown_requested(status);

@@ -78,6 +78,12 @@ void SchedulerState::shutdown_requested(int status) {
     actions_.push_back(FinishScheduler{});
 }
 
+void SchedulerState::drain_requested() {
+    if (stopped_ || draining_) return;
+    draining_ = true;
+    for (const auto& worker : workers_) actions_.push_back(DrainWorker{worker.rank});
+}
+
 std::vector<SchedulerAction> SchedulerState::take_actions() { return std::exchange(actions_, {}); }
 
 std::size_t SchedulerState::in_flight(int worker) const {
@@ -112,7 +118,7 @@ bool SchedulerState::is_queued(TaskId task) const {
 }
 
 void SchedulerState::dispatch() {
-    while (!queue_.empty()) {
+    while (!queue_.empty() && !draining_) {
         auto task = queue_.front().task;
         if (released_.erase(task) > 0) {  // cancelled before it was sent
             avoid_.erase(task);

@@ -29,10 +29,14 @@ struct StopWorker {
     int status;
     friend bool operator==(const StopWorker&, const StopWorker&) = default;
 };
+struct DrainWorker {
+    int worker;
+    friend bool operator==(const DrainWorker&, const DrainWorker&) = default;
+};
 struct FinishScheduler {
     friend bool operator==(const FinishScheduler&, const FinishScheduler&) = default;
 };
-using SchedulerAction = std::variant<SendTask, ReleaseResult, StopWorker, FinishScheduler>;
+using SchedulerAction = std::variant<SendTask, ReleaseResult, StopWorker, DrainWorker, FinishScheduler>;
 
 // How many tasks a worker may have queued or running at once (its window). Enough that it
 // never waits a round trip for its next task, few enough that the last tasks of a run are
@@ -60,6 +64,8 @@ public:
     // The client no longer needs the task: cancel it if it has not started, free its result if held.
     void task_released(TaskId task);
     void shutdown_requested(int status);
+    // A stop signal came: hand out no more tasks, and tell every worker to start no more.
+    void drain_requested();
 
     std::vector<SchedulerAction> take_actions();
 
@@ -89,6 +95,7 @@ private:
     std::unordered_set<TaskId> released_;       // released while queued or running
     std::unordered_map<TaskId, int> avoid_;     // a retried task → the worker it failed on
     bool stopped_ = false;
+    bool draining_ = false;
     std::vector<SchedulerAction> actions_;
 };
 

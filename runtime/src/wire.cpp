@@ -137,6 +137,8 @@ void encode(Message message, Frame& frame) {
                 w.put(std::move(m.payload));
             } else if constexpr (std::is_same_v<M, Fetch> || std::is_same_v<M, Release> || std::is_same_v<M, Started>) {
                 w.put(m.task);
+            } else if constexpr (std::is_same_v<M, Drain>) {
+                // no fields
             } else {
                 static_assert(std::is_same_v<M, Shutdown> || std::is_same_v<M, Stop>);
                 w.put(m.status);
@@ -206,6 +208,7 @@ std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachme
     case Kind::stop: message = Stop{r.get<std::int32_t>()}; break;
     case Kind::retry: message = Retry{get_spec(r)}; break;
     case Kind::started: message = Started{r.get<TaskId>()}; break;
+    case Kind::drain: message = Drain{}; break;
     default: throw ProtocolError("unknown message kind " + std::to_string(kind));
     }
     return {std::move(message), r.used()};

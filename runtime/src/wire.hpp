@@ -35,6 +35,7 @@ enum class Kind : std::uint8_t {
     stop,        // scheduler → worker: stop, the job ends with this exit status
     retry,       // worker → scheduler: this task failed here; run it again, elsewhere if possible
     started,     // worker → client: a task starts running (sent only when the client keeps a journal)
+    drain,       // any rank → scheduler → workers: a stop signal came; start no more tasks
 };
 
 struct TaskSpec {
@@ -108,7 +109,11 @@ struct Started {
     friend bool operator==(const Started&, const Started&) = default;
 };
 
-using Message = std::variant<Submit, Run, Finished, Done, Fetch, Fetched, Release, Shutdown, Stop, Retry, Started>;
+struct Drain {
+    friend bool operator==(const Drain&, const Drain&) = default;
+};
+
+using Message = std::variant<Submit, Run, Finished, Done, Fetch, Fetched, Release, Shutdown, Stop, Retry, Started, Drain>;
 
 // What a worker reports when a task throws.
 struct TaskFailure {

@@ -76,9 +76,13 @@ int serve_worker(Transport& transport, const Options& options, bool& abandoned_t
     auto shared = std::make_shared<WorkerShared>();
     int status = 0;
 
-    transport.on_stop_signal([shared] {
-        std::lock_guard lock(shared->mutex);
-        shared->draining = true;
+    // A stop signal here, or news of one elsewhere: finish the running tasks, start no more.
+    transport.on_stop_signal([shared, &transport] {
+        {
+            std::lock_guard lock(shared->mutex);
+            shared->draining = true;
+        }
+        transport.post(scheduler_rank, Drain{});
     });
     transport.start([&](int source, Message&& message) {
         std::visit(
@@ -107,6 +111,8 @@ int serve_worker(Transport& transport, const Options& options, bool& abandoned_t
                     if (queued == shared->queue.end()) return;
                     shared->queue.erase(queued);
                     transport.post(scheduler_rank, Done{m.task, false});
+                } else if constexpr (std::is_same_v<M, Drain>) {
+                    shared->draining = true;
                 } else if constexpr (std::is_same_v<M, Stop>) {
                     status = m.status;
                     shared->stopping = true;

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
                                Shutdown{3},
                                Stop{-1},
                                Retry{spec},
-                               Started{42}};
+                               Started{42},
+                               Drain{}};
     for (std::size_t i = 0; i < every.size(); ++i) write(dir + "/message_" + std::to_string(i + 1), {every[i]});
     write(dir + "/all_kinds", every);
     auto failure = encode_failure({"std::invalid_argument", "negative", 5, "node12", 1});

@@ -196,6 +196,19 @@ TEST(SchedulerState, AReleasedTaskIsNotRetried) {
     EXPECT_THROW(state.task_retried(3, retried(1)), ProtocolError);
 }
 
+TEST(SchedulerState, DrainingHandsOutNothingMoreAndTellsEveryWorkerOnce) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(1));
+    submit_all(state, 1, 3);
+    state.drain_requested();
+    state.drain_requested();
+    std::vector<SchedulerAction> expected{DrainWorker{2}, DrainWorker{3}};
+    EXPECT_EQ(state.take_actions(), expected);
+    state.task_done(2, 1, false);
+    state.task_submitted(task(4));
+    EXPECT_TRUE(state.take_actions().empty());
+    EXPECT_EQ(state.queued(), 2u);
+}
+
 TEST(SchedulerState, ATaskThatNeverRanTeachesNothing) {
     SchedulerState state({2}, adaptive);
     submit_all(state, 1, 3);

@@ -22,7 +22,8 @@ std::vector<Message> every_kind() {
             Shutdown{3},
             Stop{-1},
             Retry{spec},
-            Started{42}};
+            Started{42},
+            Drain{}};
 }
 
 std::vector<Message> decode_all(Frame frame) {
