@@ -154,15 +154,16 @@ int main(int argc, char** argv) {
         if (mode == "timeout") return timeout_not_isolated(client);
         auto running = client.submit(nap, 30.0);  // keeps a worker busy while the job ends
         std::this_thread::sleep_for(200ms);
+        if (mode == "wait") {  // for a signal from outside
+            std::printf("farm running\n");
+            std::fflush(stdout);
+            std::this_thread::sleep_for(60s);
+        }
         if (mode == "task-crashes") client.submit(segfault, 1).get();
         if (mode == "task-aborts") client.submit(call_abort, 1).get();
         if (mode == "task-exits") client.submit([](int status) { std::exit(status); return 0; }, 7).get();
         if (mode == "client-exits") std::exit(3);
         if (mode == "client-aborts") std::abort();
-        if (mode == "sigterm-launcher" || mode == "sigint-launcher") {
-            ::kill(getppid(), mode == "sigterm-launcher" ? SIGTERM : SIGINT);
-            std::this_thread::sleep_for(60s);
-        }
         if (mode == "sigterm-twice") {
             std::raise(SIGTERM);
             std::raise(SIGTERM);
