@@ -3,59 +3,110 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace taskfarm::detail {
 namespace {
 
+// One setting, whatever its source: the environment variable or the flag names it in errors.
 template <class Number>
-void override_number(const char* variable, Number& field, Number least) {
-    const char* text = std::getenv(variable);
-    if (!text) return;
-    std::string_view value(text);
+void set_number(const std::string& source, std::string_view text, Number& field, Number least) {
     Number parsed{};
-    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-    if (error != std::errc() || end != value.data() + value.size() || parsed < least)
-        throw ConfigError(std::string(variable) + " must be a whole number of at least " + std::to_string(least) +
-                          ", not '" + text + "'");
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (error != std::errc() || end != text.data() + text.size() || parsed < least)
+        throw ConfigError(source + " must be a whole number of at least " + std::to_string(least) + ", not '" +
+                          std::string(text) + "'");
     field = parsed;
 }
 
-void override_flag(const char* variable, bool& field) {
-    const char* text = std::getenv(variable);
-    if (!text) return;
-    std::string_view value(text);
-    if (value == "1" || value == "true" || value == "yes" || value == "on") field = true;
-    else if (value == "0" || value == "false" || value == "no" || value == "off" || value.empty()) field = false;
-    else throw ConfigError(std::string(variable) + " must be 1 or 0 (or true/false, yes/no, on/off), not '" + text + "'");
+void set_flag(const std::string& source, std::string_view text, bool& field) {
+    if (text == "1" || text == "true" || text == "yes" || text == "on") field = true;
+    else if (text == "0" || text == "false" || text == "no" || text == "off" || text.empty()) field = false;
+    else throw ConfigError(source + " must be 1 or 0 (or true/false, yes/no, on/off), not '" + std::string(text) + "'");
 }
 
-void override_seconds(const char* variable, std::chrono::duration<double>& field) {
-    const char* text = std::getenv(variable);
-    if (!text) return;
+void set_seconds(const std::string& source, std::string_view text, std::chrono::duration<double>& field) {
+    std::string copy(text);
     char* end = nullptr;
-    double seconds = std::strtod(text, &end);
-    if (end == text || *end != '\0' || !(seconds >= 0))
-        throw ConfigError(std::string(variable) + " must be a number of seconds (0 for none), not '" + text + "'");
+    double seconds = std::strtod(copy.c_str(), &end);
+    if (copy.empty() || *end != '\0' || !(seconds >= 0))
+        throw ConfigError(source + " must be a number of seconds (0 for none), not '" + copy + "'");
     field = std::chrono::duration<double>(seconds);
+}
+
+// Every setting: its name (TASKFARM_<NAME> and --taskfarm-<name>), and how to apply a value.
+struct Setting {
+    const char* name;
+    void (*apply)(const std::string& source, std::string_view text, Options& options);
+    const char* value_when_bare;  // a flag given without "=value"; null when a value is required
+};
+
+const Setting settings[] = {
+    {"threads-per-worker", [](const std::string& s, std::string_view t, Options& o) { set_number(s, t, o.threads_per_worker, 1); }, nullptr},
+    {"inline-result-limit", [](const std::string& s, std::string_view t, Options& o) { set_number<std::size_t>(s, t, o.inline_result_limit, 0); }, nullptr},
+    {"isolate", [](const std::string& s, std::string_view t, Options& o) { set_flag(s, t, o.isolate); }, "1"},
+    {"retries", [](const std::string& s, std::string_view t, Options& o) { set_number(s, t, o.retries, 0); }, nullptr},
+    {"timeout", [](const std::string& s, std::string_view t, Options& o) { set_seconds(s, t, o.timeout); }, nullptr},
+    {"journal", [](const std::string&, std::string_view t, Options& o) { o.journal = std::string(t); }, nullptr},
+    {"verbose", [](const std::string& s, std::string_view t, Options& o) { set_flag(s, t, o.verbose); }, "1"},
+};
+
+std::string variable_of(std::string_view name) {
+    std::string variable = "TASKFARM_";
+    for (char c : name) variable += c == '-' ? '_' : char(std::toupper(static_cast<unsigned char>(c)));
+    return variable;
 }
 
 }  // namespace
 
-Options effective_options(Options given) {
-    override_number(env_threads_per_worker, given.threads_per_worker, 1);
-    override_number<std::size_t>(env_inline_result_limit, given.inline_result_limit, 0);
-    override_flag(env_isolate, given.isolate);
-    override_number(env_retries, given.retries, 0);
-    override_seconds(env_timeout, given.timeout);
-    if (const char* journal = std::getenv(env_journal)) given.journal = journal;
+std::string environment_variable(std::string_view setting) { return variable_of(setting); }
+
+Options effective_options(Options given, int& argc, char** argv) {
+    for (const auto& setting : settings) {
+        auto variable = variable_of(setting.name);
+        if (const char* text = std::getenv(variable.c_str())) setting.apply(variable, text, given);
+    }
+    // --taskfarm-<name>[=value] flags win over both, and are taken out of argv.
+    constexpr std::string_view prefix = "--taskfarm-";
+    int kept = argc > 0 ? 1 : 0;
+    for (int i = kept; i < argc; ++i) {
+        std::string_view argument(argv[i]);
+        if (argument.substr(0, prefix.size()) != prefix) {
+            argv[kept++] = argv[i];
+            continue;
+        }
+        auto rest = argument.substr(prefix.size());
+        auto equals = rest.find('=');
+        auto name = rest.substr(0, equals);
+        const Setting* setting = nullptr;
+        for (const auto& s : settings)
+            if (name == s.name) setting = &s;
+        if (!setting) throw ConfigError("unknown flag " + std::string(argument) + " (taskfarm's flags are listed in docs/hpc.md)");
+        std::string flag = "--taskfarm-" + std::string(name);
+        if (equals != std::string_view::npos) setting->apply(flag, rest.substr(equals + 1), given);
+        else if (setting->value_when_bare) setting->apply(flag, setting->value_when_bare, given);
+        else throw ConfigError(flag + " needs a value: " + flag + "=...");
+    }
+    if (argc > 0) {
+        argc = kept;
+        argv[argc] = nullptr;
+    }
     if (given.threads_per_worker < 1)
         throw ConfigError("Options::threads_per_worker must be at least 1, not " + std::to_string(given.threads_per_worker));
     if (given.retries < 0) throw ConfigError("Options::retries must be at least 0, not " + std::to_string(given.retries));
     if (!(given.timeout.count() >= 0))
         throw ConfigError("Options::timeout must be 0 (none) or more, not " + std::to_string(given.timeout.count()) + " s");
     return given;
+}
+
+std::string describe(const Options& options) {
+    return "threads_per_worker=" + std::to_string(options.threads_per_worker) +
+           " inline_result_limit=" + std::to_string(options.inline_result_limit) +
+           " isolate=" + (options.isolate ? "1" : "0") + " retries=" + std::to_string(options.retries) +
+           " timeout=" + std::to_string(options.timeout.count()) + "s journal=" +
+           (options.journal.empty() ? "(none)" : options.journal) + " verbose=" + (options.verbose ? "1" : "0");
 }
 
 }  // namespace taskfarm::detail

@@ -1,26 +1,27 @@
 #pragma once
-// Configuration, read once at start-up. Every environment variable taskfarm reads is named here.
+// Configuration, read once at start-up, from three places: the Options struct, then
+// TASKFARM_<NAME> environment variables, then --taskfarm-<name>[=value] flags (the last
+// word wins). Every setting taskfarm reads is listed in config.cpp.
 
 #include <taskfarm/options.hpp>
 
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 namespace taskfarm::detail {
-
-inline constexpr const char* env_threads_per_worker = "TASKFARM_THREADS_PER_WORKER";
-inline constexpr const char* env_inline_result_limit = "TASKFARM_INLINE_RESULT_LIMIT";
-inline constexpr const char* env_isolate = "TASKFARM_ISOLATE";
-inline constexpr const char* env_retries = "TASKFARM_RETRIES";
-inline constexpr const char* env_timeout = "TASKFARM_TIMEOUT";
-inline constexpr const char* env_journal = "TASKFARM_JOURNAL";
 
 class ConfigError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
 };
 
-// The options in force: the given ones, overridden by the environment. Throws ConfigError
-// for a value that makes no sense, naming the field or variable.
-Options effective_options(Options given);
+// The options in force. Takes the --taskfarm-* flags out of argv (argv[argc] stays null).
+// Throws ConfigError for a value that makes no sense or an unknown flag, naming it.
+Options effective_options(Options given, int& argc, char** argv);
+// "threads_per_worker=1 inline_result_limit=262144 ...", for --taskfarm-verbose.
+std::string describe(const Options& options);
+// TASKFARM_THREADS_PER_WORKER for "threads-per-worker".
+std::string environment_variable(std::string_view setting);
 
 }  // namespace taskfarm::detail

@@ -69,6 +69,18 @@ int check_startup(const MpiSession& session, const char* program) {
     return 0;
 }
 
+// --taskfarm-verbose: rank 0 prints the configuration and which rank is what, where.
+void print_layout(const MpiSession& session, const Options& options) {
+    auto hosts = session.all_gather(host_name());
+    if (session.rank() != 0) return;
+    std::string layout = "configuration: " + describe(options) + "\nlayout: " + std::to_string(session.size()) + " ranks";
+    for (std::size_t rank = 0; rank < hosts.size(); ++rank) {
+        auto role = rank == scheduler_rank ? "scheduler" : rank == client_rank ? "client" : "worker";
+        layout += "\n  rank " + std::to_string(rank) + " " + role + "@" + hosts[rank];
+    }
+    log_line(layout);
+}
+
 struct Startup {
     std::shared_ptr<MpiSession> session;
     Options options;
@@ -82,7 +94,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
     auto& session = *startup.session;
     set_identity(session.rank(), Role::unknown);
     try {
-        startup.options = effective_options(given);
+        startup.options = effective_options(given, argc, argv);
     } catch (const ConfigError& e) {
         startup.early_status = refuse_to_start(session, std::string("bad configuration: ") + e.what(),
                                                status_bad_configuration);
@@ -90,6 +102,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
     }
     if (session.size() == 1) {
         set_identity(0, Role::inline_client);
+        if (startup.options.verbose) log_line("configuration: " + describe(startup.options) + "; one rank: tasks run inline");
         return startup;
     }
     startup.early_status = check_startup(session, argc > 0 ? argv[0] : "your_program");
@@ -99,6 +112,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
                     : session.rank() == client_rank  ? Role::client
                                                      : Role::worker;
         set_identity(session.rank(), role);
+        if (startup.options.verbose) print_layout(session, startup.options);
     }
     return startup;
 }

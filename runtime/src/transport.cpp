@@ -4,6 +4,7 @@
 #include "signals.hpp"
 
 #include <boost/mpi/collectives/all_gather.hpp>
+#include <boost/serialization/string.hpp>
 #include <boost/mpi/request.hpp>
 #include <boost/mpi/status.hpp>
 #include <mpi.h>
@@ -48,6 +49,12 @@ MpiSession::MpiSession(int& argc, char**& argv)
     : environment_(argc, argv, boost::mpi::threading::serialized, /*abort_on_exception=*/false) {
     if (environment_.thread_level() < boost::mpi::threading::serialized)
         throw std::runtime_error("taskfarm: the MPI library does not support MPI_THREAD_SERIALIZED");
+}
+
+std::vector<std::string> MpiSession::all_gather(const std::string& value) const {
+    std::vector<std::string> values;
+    boost::mpi::all_gather(world_, value, values);
+    return values;
 }
 
 std::vector<std::uint64_t> MpiSession::all_gather(std::uint64_t value) const {

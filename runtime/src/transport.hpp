@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <string>
 #include <vector>
 
 namespace taskfarm::detail {
@@ -30,6 +31,7 @@ public:
     const boost::mpi::communicator& world() const { return world_; }
     // Blocking collective; call it before any Transport runs.
     std::vector<std::uint64_t> all_gather(std::uint64_t value) const;
+    std::vector<std::string> all_gather(const std::string& value) const;
 
 private:
     boost::mpi::environment environment_;

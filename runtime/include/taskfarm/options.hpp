@@ -1,7 +1,9 @@
 #pragma once
 // How a farm is set up. Every rank must be given the same options (they are, when every
-// rank runs the same code with the same environment). An environment variable, when set,
-// overrides the field: a job script can tune a farm without a rebuild.
+// rank runs the same code with the same environment and arguments). Each field can also be
+// set by an environment variable TASKFARM_<NAME> and by a command-line flag
+// --taskfarm-<name>=value (taken out of argv before your code sees it); the flag beats the
+// variable, which beats the field: a job script can tune a farm without a rebuild.
 
 #include <chrono>
 #include <cstddef>
@@ -28,6 +30,9 @@ struct Options {
     // A file that records every finished task, so that a second run of the same program
     // skips what the first one finished (docs/faults.md).  TASKFARM_JOURNAL
     std::string journal;
+    // Print the configuration in force and which rank is what, on which host, at start-up.
+    // TASKFARM_VERBOSE=1
+    bool verbose = false;
 };
 
 // Per-task settings, given as the last argument of submit or map (or the first):
