@@ -49,10 +49,10 @@ function(taskfarm_add_mpi_test)
 endfunction()
 
 # taskfarm_add_expect_test(NAME name NP n COMMAND exe args... STATUS code|nonzero
-#                          OUTPUT regex [WITHIN seconds] [ENV VAR=value...])
+#                          OUTPUT regex [NOT_OUTPUT regex] [WITHIN seconds] [ENV VAR=value...])
 # Runs the job and checks how it ended: its exit status, its output, and that it ended in time.
 function(taskfarm_add_expect_test)
-  cmake_parse_arguments(T "" "NAME;NP;STATUS;OUTPUT;WITHIN" "COMMAND;ENV" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;NP;STATUS;OUTPUT;NOT_OUTPUT;WITHIN" "COMMAND;ENV" ${ARGN})
   if(NOT T_WITHIN)
     set(T_WITHIN 30)
   endif()
@@ -64,7 +64,7 @@ function(taskfarm_add_expect_test)
   endif()
   string(REPLACE ";" "|" command "${launcher};${T_COMMAND}")
   add_test(NAME ${T_NAME} COMMAND ${CMAKE_COMMAND}
-    "-DCOMMAND=${command}" "-DSTATUS=${T_STATUS}" "-DOUTPUT=${T_OUTPUT}" "-DWITHIN=${T_WITHIN}"
+    "-DCOMMAND=${command}" "-DSTATUS=${T_STATUS}" "-DOUTPUT=${T_OUTPUT}" "-DNOT_OUTPUT=${T_NOT_OUTPUT}" "-DWITHIN=${T_WITHIN}"
     -P ${PROJECT_SOURCE_DIR}/cmake/expect.cmake)
   math(EXPR timeout "${T_WITHIN} + 30")
   set_tests_properties(${T_NAME} PROPERTIES LABELS "mpi;lifecycle" TIMEOUT ${timeout} PROCESSORS ${processors})

@@ -1,6 +1,7 @@
 # Runs COMMAND ("|"-separated) and checks how it ended. Used by taskfarm_add_expect_test.
 #   STATUS  the exit status expected, or "nonzero"
 #   OUTPUT  a regular expression the combined stdout and stderr must match
+#   NOT_OUTPUT  (optional) one they must not match
 #   WITHIN  seconds the whole job may take; a job still running then has hung
 string(REPLACE "|" ";" command "${COMMAND}")
 string(TIMESTAMP started "%s")
@@ -21,4 +22,7 @@ elseif(NOT status EQUAL STATUS)
 endif()
 if(NOT all MATCHES "${OUTPUT}")
   message(FATAL_ERROR "the output does not match: ${OUTPUT}")
+endif()
+if(NOT_OUTPUT AND all MATCHES "${NOT_OUTPUT}")
+  message(FATAL_ERROR "the output matches what it must not: ${NOT_OUTPUT}")
 endif()

@@ -20,6 +20,9 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
       workers_(transport_ ? transport_->size() - first_worker_rank : 0),
       options_(std::move(options)) {
     if (!options_.journal.empty()) journal_ = std::make_unique<Journal>(options_.journal, program_fingerprint());
+    if (transport_ && options_.progress != Options::Progress::never)
+        progress_ = std::make_unique<ProgressReport>(options_.progress == Options::Progress::always,
+                                                     options_.progress_interval);
     if (transport_) transport_->on_stop_signal([this] { transport_->post(scheduler_rank, Drain{}); });
     // Whoever waits is woken once per frame, not once per task in it.
     if (transport_)
@@ -41,6 +44,8 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     std::unique_lock lock(mutex_);
     if (closed_) throw UsageError("taskfarm: submit after the farm has shut down");
     spec.task = task->id = next_id_++;
+    task->elements = elements;
+    if (progress_) progress_->submitted(elements > 0 ? elements : 1);
     TaskKey key;
     if (journal_) {
         key = key_of(spec);
@@ -142,9 +147,25 @@ void ClientCore::on_message(int source, Message&& message) {
 void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload) {
     task.status = status;
     task.payload = std::move(payload);
+    if (progress_) count_progress(task);
     if (!task.extras) return;
     for (auto& watcher : task.extras->watchers) watcher.queue->done.push_back(watcher.index);
     task.extras->watchers.clear();
+}
+
+void ClientCore::count_progress(const TaskState& task) {
+    std::uint64_t tasks = task.elements > 0 ? task.elements : 1;
+    if (task.status == TaskStatus::error) return progress_->finished(0, tasks);
+    if (task.status != TaskStatus::value || task.elements == 0) return progress_->finished(tasks, 0);
+    // A chunk's result holds each element's outcome: u8 ok | u64 size | bytes.
+    std::uint64_t failed = 0;
+    for (std::size_t at = 0; at + 1 + sizeof(std::uint64_t) <= task.payload.size();) {
+        std::uint64_t size;
+        std::memcpy(&size, task.payload.data() + at + 1, sizeof size);
+        failed += task.payload[at] == 0;
+        at += 1 + sizeof size + size;
+    }
+    progress_->finished(tasks - std::min(failed, tasks), std::min(failed, tasks));
 }
 
 namespace {
@@ -300,6 +321,7 @@ void ClientCore::shutdown(int status) {
         std::lock_guard lock(mutex_);
         if (closed_) return;
         closed_ = true;
+        progress_.reset();  // its last line, before the farm goes
         if (transport_) {
             transport_->post(scheduler_rank, Shutdown{status});
             transport_->finish();

@@ -2,6 +2,7 @@
 // The client's side of the farm: task states, and the messages that resolve them.
 
 #include "journal.hpp"
+#include "progress.hpp"
 #include "transport.hpp"
 #include "wire.hpp"
 
@@ -47,6 +48,7 @@ struct TaskState {
     TaskId id = 0;
     std::shared_ptr<TaskState> chunk;  // set for an element
     std::uint32_t index = 0;           // an element's place in its chunk
+    std::uint32_t elements = 0;        // a chunk: how many elements it carries
     // Guarded by core->mutex_.
     TaskStatus status = TaskStatus::pending;  // an element uses it only for cancelled
     Bytes payload;  // the result (value), or the encoded TaskFailure (error)
@@ -103,6 +105,7 @@ private:
     void read_elements(TaskState& chunk);
     void request_fetch(TaskState& task);
     void complete(TaskState& task, TaskStatus status, Bytes payload);
+    void count_progress(const TaskState& task);
     void wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload);
     void throw_if_closed() const;
 
@@ -115,6 +118,7 @@ private:
     std::condition_variable changed_;
     std::unordered_map<TaskId, TaskState*> live_;  // tasks with a Future, by id
     std::unique_ptr<Journal> journal_;
+    std::unique_ptr<ProgressReport> progress_;
     std::unordered_map<TaskId, TaskKey> journal_keys_;  // tasks sent out, while a journal is kept
     TaskId next_id_ = 1;
     bool closed_ = false;

@@ -36,6 +36,13 @@ void set_seconds(const std::string& source, std::string_view text, std::chrono::
     field = std::chrono::duration<double>(seconds);
 }
 
+void set_progress(const std::string& source, std::string_view text, Options::Progress& field) {
+    if (text == "auto") field = Options::Progress::automatic;
+    else if (text == "on" || text == "1" || text == "true" || text == "yes") field = Options::Progress::always;
+    else if (text == "off" || text == "0" || text == "false" || text == "no") field = Options::Progress::never;
+    else throw ConfigError(source + " must be auto, on or off, not '" + std::string(text) + "'");
+}
+
 // Every setting: its name (TASKFARM_<NAME> and --taskfarm-<name>), and how to apply a value.
 struct Setting {
     const char* name;
@@ -51,6 +58,8 @@ const Setting settings[] = {
     {"timeout", [](const std::string& s, std::string_view t, Options& o) { set_seconds(s, t, o.timeout); }, nullptr},
     {"journal", [](const std::string&, std::string_view t, Options& o) { o.journal = std::string(t); }, nullptr},
     {"verbose", [](const std::string& s, std::string_view t, Options& o) { set_flag(s, t, o.verbose); }, "1"},
+    {"progress", [](const std::string& s, std::string_view t, Options& o) { set_progress(s, t, o.progress); }, "on"},
+    {"progress-interval", [](const std::string& s, std::string_view t, Options& o) { set_seconds(s, t, o.progress_interval); }, nullptr},
 };
 
 std::string variable_of(std::string_view name) {
@@ -96,6 +105,8 @@ Options effective_options(Options given, int& argc, char** argv) {
     if (given.threads_per_worker < 1)
         throw ConfigError("Options::threads_per_worker must be at least 1, not " + std::to_string(given.threads_per_worker));
     if (given.retries < 0) throw ConfigError("Options::retries must be at least 0, not " + std::to_string(given.retries));
+    if (!(given.progress_interval.count() > 0))
+        throw ConfigError("Options::progress_interval must be more than 0 seconds");
     if (!(given.timeout.count() >= 0))
         throw ConfigError("Options::timeout must be 0 (none) or more, not " + std::to_string(given.timeout.count()) + " s");
     return given;
@@ -106,7 +117,12 @@ std::string describe(const Options& options) {
            " inline_result_limit=" + std::to_string(options.inline_result_limit) +
            " isolate=" + (options.isolate ? "1" : "0") + " retries=" + std::to_string(options.retries) +
            " timeout=" + std::to_string(options.timeout.count()) + "s journal=" +
-           (options.journal.empty() ? "(none)" : options.journal) + " verbose=" + (options.verbose ? "1" : "0");
+           (options.journal.empty() ? "(none)" : options.journal) + " verbose=" + (options.verbose ? "1" : "0") +
+           " progress=" +
+           (options.progress == Options::Progress::automatic ? "auto"
+            : options.progress == Options::Progress::always  ? "on"
+                                                              : "off") +
+           " progress_interval=" + std::to_string(options.progress_interval.count()) + "s";
 }
 
 }  // namespace taskfarm::detail

@@ -33,6 +33,12 @@ struct Options {
     // Print the configuration in force and which rank is what, on which host, at start-up.
     // TASKFARM_VERBOSE=1
     bool verbose = false;
+    // Progress on stderr: a bar on a terminal, else a status line every progress_interval
+    // (done / running / failed / total, rate, ETA). automatic: once more than 1000 tasks
+    // have been submitted.  TASKFARM_PROGRESS=auto|on|off, TASKFARM_PROGRESS_INTERVAL (seconds)
+    enum class Progress { automatic, always, never };
+    Progress progress = Progress::automatic;
+    std::chrono::duration<double> progress_interval{10};
 };
 
 // Per-task settings, given as the last argument of submit or map (or the first):
