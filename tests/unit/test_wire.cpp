@@ -1,3 +1,4 @@
+#include "every_message.hpp"
 #include "wire.hpp"
 
 #include <gtest/gtest.h>
@@ -5,26 +6,9 @@
 namespace taskfarm::detail {
 namespace {
 
-Bytes bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+using samples::bytes;
 
-std::vector<Message> every_kind() {
-    TaskSpec spec{42, 0x1234, 0x99, 0x5678, 2, 3, 1'500'000'000, 64, bytes("args")};
-    return {Submit{spec},
-            Run{spec},
-            Finished{7, Outcome::value, bytes("result")},
-            Finished{8, Outcome::held, {}},
-            Finished{9, Outcome::error, encode_failure({"std::runtime_error", "boom", 3, "node7", 2})},
-            Done{7, true, 1234},
-            Done{8, false},
-            Fetch{8},
-            Fetched{8, bytes(std::string(100000, 'x'))},
-            Release{8},
-            Shutdown{3},
-            Stop{-1},
-            Retry{spec},
-            Started{42},
-            Drain{}};
-}
+std::vector<Message> every_kind() { return samples::every_message(); }
 
 std::vector<Message> decode_all(Frame frame) {
     std::vector<Message> decoded;

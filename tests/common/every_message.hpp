@@ -1,0 +1,34 @@
+#pragma once
+// One message of every kind, with every field set: for the wire round-trip tests and the
+// fuzzer's seed corpus.
+
+#include "wire.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace taskfarm::detail::samples {
+
+inline Bytes bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+
+inline std::vector<Message> every_message() {
+    TaskSpec spec{42, 0x1234, 0x99, 0x5678, 2, 3, 1'500'000'000, 64, bytes("args")};
+    return {Submit{spec},
+            Run{spec},
+            Finished{7, Outcome::value, bytes("result")},
+            Finished{8, Outcome::held, {}},
+            Finished{9, Outcome::error, encode_failure({"std::runtime_error", "boom", 3, "node7", 2})},
+            Done{7, true, 1234},
+            Done{8, false},
+            Fetch{8},
+            Fetched{8, bytes(std::string(100000, 'x'))},
+            Release{8},
+            Shutdown{3},
+            Stop{-1},
+            Retry{spec},
+            Started{42},
+            Drain{}};
+}
+
+}  // namespace taskfarm::detail::samples
