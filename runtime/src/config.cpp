@@ -59,6 +59,7 @@ const Setting settings[] = {
     {"journal", [](const std::string&, std::string_view t, Options& o) { o.journal = std::string(t); }, nullptr},
     {"verbose", [](const std::string& s, std::string_view t, Options& o) { set_flag(s, t, o.verbose); }, "1"},
     {"progress", [](const std::string& s, std::string_view t, Options& o) { set_progress(s, t, o.progress); }, "on"},
+    {"log-dir", [](const std::string&, std::string_view t, Options& o) { o.log_dir = std::string(t); }, nullptr},
     {"progress-interval", [](const std::string& s, std::string_view t, Options& o) { set_seconds(s, t, o.progress_interval); }, nullptr},
 };
 
@@ -122,7 +123,8 @@ std::string describe(const Options& options) {
            (options.progress == Options::Progress::automatic ? "auto"
             : options.progress == Options::Progress::always  ? "on"
                                                               : "off") +
-           " progress_interval=" + std::to_string(options.progress_interval.count()) + "s";
+           " progress_interval=" + std::to_string(options.progress_interval.count()) + "s log_dir=" +
+           (options.log_dir.empty() ? "(none)" : options.log_dir);
 }
 
 }  // namespace taskfarm::detail

@@ -69,6 +69,16 @@ int check_startup(const MpiSession& session, const char* program) {
     return 0;
 }
 
+void open_log_file(const Options& options) {
+    if (options.log_dir.empty()) return;
+    try {
+        log_to_directory(options.log_dir);
+    } catch (const std::exception& e) {
+        log_line(std::string("bad configuration: ") + e.what());
+        abort_job(status_bad_configuration);
+    }
+}
+
 // --taskfarm-verbose: rank 0 prints the configuration and which rank is what, where.
 void print_layout(const MpiSession& session, const Options& options) {
     auto hosts = session.all_gather(host_name());
@@ -102,6 +112,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
     }
     if (session.size() == 1) {
         set_identity(0, Role::inline_client);
+        open_log_file(startup.options);
         if (startup.options.verbose) log_line("configuration: " + describe(startup.options) + "; one rank: tasks run inline");
         return startup;
     }
@@ -112,6 +123,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
                     : session.rank() == client_rank  ? Role::client
                                                      : Role::worker;
         set_identity(session.rank(), role);
+        open_log_file(startup.options);
         if (startup.options.verbose) print_layout(session, startup.options);
     }
     return startup;

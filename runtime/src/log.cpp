@@ -3,11 +3,15 @@
 #include "transport.hpp"
 
 #include <cxxabi.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <stdexcept>
 #include <memory>
 #include <typeinfo>
 
@@ -17,6 +21,7 @@ namespace {
 int identity_rank = -1;
 Role identity_role = Role::unknown;
 char prefix[320] = "taskfarm: ";
+int log_file = -1;
 
 std::string demangle(const char* name) {
     int status = 0;
@@ -58,12 +63,26 @@ const std::string& host_name() {
     return name;
 }
 
+void log_to_directory(const std::string& directory) {
+    std::error_code error;
+    std::filesystem::create_directories(directory, error);
+    auto path = directory + "/rank-" + std::to_string(identity_rank) + ".log";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("cannot write the log file " + path + ": " + std::strerror(errno));
+    log_file = fd;
+}
+
+void write_log(const char* data, std::size_t size) {
+    auto unused = ::write(STDERR_FILENO, data, size);
+    if (log_file >= 0) unused = ::write(log_file, data, size);
+    (void)unused;
+}
+
 void log_line(std::string_view text) {
     std::string line = prefix;
     line.append(text);
     line.push_back('\n');
-    auto unused = ::write(STDERR_FILENO, line.data(), line.size());
-    (void)unused;
+    write_log(line.data(), line.size());
 }
 
 void fatal(std::string_view cause) {

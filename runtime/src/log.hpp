@@ -18,6 +18,11 @@ int own_rank();
 void log_line(std::string_view text);
 // "taskfarm[rank R role@host]: ", made when the identity is set; safe in a signal handler.
 const char* log_prefix();
+// From now on every line also goes to <directory>/rank-<R>.log (appended). Throws
+// std::runtime_error when the file cannot be made.
+void log_to_directory(const std::string& directory);
+// Writes bytes to stderr and to the rank's log file, if any; safe in a signal handler.
+void write_log(const char* data, std::size_t size);
 
 // Logs the cause and ends the whole job (every rank) with a non-zero status.
 [[noreturn]] void fatal(std::string_view cause);

@@ -52,8 +52,7 @@ void on_crash(int signal) {
     line.add(")");
     if (running_task != 0) line.add("; the job ends. With Options::isolate a crashing task fails alone.");
     line.add("\n");
-    auto unused = ::write(STDERR_FILENO, line.text, line.size);
-    (void)unused;
+    write_log(line.text, line.size);
     std::signal(signal, SIG_DFL);
     std::raise(signal);
 }

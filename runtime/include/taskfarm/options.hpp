@@ -39,6 +39,8 @@ struct Options {
     enum class Progress { automatic, always, never };
     Progress progress = Progress::automatic;
     std::chrono::duration<double> progress_interval{10};
+    // A directory where each rank also writes its lines to rank-<R>.log.  TASKFARM_LOG_DIR
+    std::string log_dir;
 };
 
 // Per-task settings, given as the last argument of submit or map (or the first):
