@@ -20,4 +20,11 @@ struct AttemptResult {
 // times the timeout.
 AttemptResult run_attempt(const TaskSpec& spec, bool isolate);
 
+// A failed run with runs left is run again (by the scheduler on another worker, or inline
+// at once). A chunk retries its elements itself; it fails as a whole only when its
+// isolated process crashed or was stopped.
+inline bool runs_again(const AttemptResult& attempt, const TaskSpec& spec) {
+    return attempt.outcome == Outcome::error && spec.attempt <= spec.retries;
+}
+
 }  // namespace taskfarm::detail

@@ -57,7 +57,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
         if (journal_) journal_->record_started(key);
         for (;;) {
             auto attempt = run_attempt(spec, options_.isolate);
-            if (attempt.outcome == Outcome::error && spec.attempt <= spec.retries) {
+            if (runs_again(attempt, spec)) {
                 ++spec.attempt;
                 continue;
             }

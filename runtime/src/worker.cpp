@@ -43,10 +43,7 @@ void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport, 
         }
         if (!options.journal.empty()) transport.post(client_rank, Started{spec.task});
         auto attempt = run_attempt(spec, options.isolate);
-        // A task that failed with runs left goes back to the scheduler, which runs it again on
-        // another worker when there is one. (A chunk retries its elements itself; it fails as a
-        // whole only when its isolated process crashed or was stopped.)
-        bool retry = attempt.outcome == Outcome::error && spec.attempt <= spec.retries;
+        bool retry = runs_again(attempt, spec);  // back to the scheduler, for another worker
         // The client journals every result, so with a journal none stay here.
         bool held = attempt.outcome == Outcome::value && attempt.payload.size() > options.inline_result_limit &&
                     options.journal.empty();
