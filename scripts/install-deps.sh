@@ -3,6 +3,7 @@
 # apt only for what is missing, so a second run does nothing. Works as root or via sudo.
 #   scripts/install-deps.sh           what the build and the tests need
 #   scripts/install-deps.sh --bench   also the peers and tools of `make bench`
+#   scripts/install-deps.sh --slurm   also Slurm and munge, for the Slurm test tier
 set -euo pipefail
 
 packages=(
@@ -13,9 +14,11 @@ packages=(
   libgtest-dev googletest
   clang libclang-rt-14-dev
 )
-if [ "${1:-}" = "--bench" ]; then
-  packages+=(python3 python3-mpi4py python3-distributed python3-numpy gnuplot-nox)
-fi
+case "${1:-}" in
+  --bench) packages+=(python3 python3-mpi4py python3-distributed python3-numpy gnuplot-nox) ;;
+  # libpmix-dev: Slurm's pmix plugin loads the unversioned libpmix.so.
+  --slurm) packages+=(slurmctld slurmd slurm-client munge libpmix-dev) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,35 @@
+#!/bin/bash
+# taskfarm on Slurm, ranks started by mpirun inside the allocation (mpirun reads the
+# allocation from Slurm: one rank per task). Submit from the directory the results go to:
+#   sbatch jobscripts/slurm_mpirun.sh ./analysis [arguments...]
+#SBATCH --job-name=taskfarm
+#SBATCH --ntasks=8
+#SBATCH --time=02:00:00
+# Two minutes before the limit this script (B:) gets SIGUSR1 and passes it to mpirun, which
+# passes it to every rank: the farm saves what finished and exits with 138.
+#SBATCH --signal=B:USR1@120
+#SBATCH --output=%x-%j.out
+
+program=${1:?usage: sbatch slurm_mpirun.sh PROGRAM [ARGUMENTS...]}
+
+export TASKFARM_JOURNAL=${TASKFARM_JOURNAL:-$SLURM_SUBMIT_DIR/$SLURM_JOB_NAME.journal}
+export TASKFARM_PROGRESS_INTERVAL=${TASKFARM_PROGRESS_INTERVAL:-60}
+export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}
+
+# bash runs a trap only between commands: mpirun runs in the background and the script waits.
+mpirun -x TASKFARM_JOURNAL -x TASKFARM_PROGRESS_INTERVAL -x GLIBC_TUNABLES "$@" &
+mpirun_pid=$!
+trap 'kill -USR1 $mpirun_pid' USR1
+wait $mpirun_pid
+status=$?
+while kill -0 $mpirun_pid 2>/dev/null; do  # the trap ended the first wait early
+  wait $mpirun_pid
+  status=$?
+done
+
+run=${RUN:-1}
+if [ $status -eq 138 ] && [ "$run" -lt "${MAX_RUNS:-10}" ]; then
+  echo "time limit near: run $run stopped, submitting run $((run + 1)) to resume from $TASKFARM_JOURNAL"
+  sbatch --dependency=afterany:"$SLURM_JOB_ID" --job-name="$SLURM_JOB_NAME" --export=ALL,RUN=$((run + 1)) "$0" "$@"
+fi
+exit $status

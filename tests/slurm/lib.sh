@@ -1,0 +1,37 @@
+# Shared by the Slurm tier's tests: the cluster made by cluster.sh, and jobs run to their end.
+# Sourced with CLUSTER set to the cluster directory.
+
+# The tier is skipped (77) only where cluster.sh found that Slurm cannot be installed, never on CI.
+if [ -f "$CLUSTER/unavailable" ]; then
+  [ -n "${CI:-}" ] && { echo "FAILED: Slurm unavailable on CI: $(cat "$CLUSTER/unavailable")"; exit 1; }
+  echo "SKIPPED: $(cat "$CLUSTER/unavailable")"; exit 77
+fi
+export SLURM_CONF=$CLUSTER/slurm.conf
+# The examples never carry launcher flags; the harness gives mpirun what root needs.
+if [ "$(id -u)" -eq 0 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+
+# job_state ID: the job's state (PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT...).
+job_state() {
+  timeout 10 scontrol show job -o "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'
+}
+
+# wait_for_jobs NAME SECONDS: waits until no job called NAME is pending or running.
+# sbatch --wait polls every few seconds; scontrol every 0.2 s ends a short job in 1-3 s.
+wait_for_jobs() {
+  local name=$1 deadline=$((SECONDS + $2))
+  while [ $SECONDS -lt $deadline ]; do
+    [ -z "$(timeout 10 squeue -h -n "$name" -t PENDING,RUNNING,CONFIGURING,COMPLETING -o %i)" ] && return 0
+    sleep 0.2
+  done
+  echo "FAILED: jobs named $name still queued or running after $2 s:"; squeue -n "$name"
+  scancel -n "$name"
+  return 1
+}
+
+# submit NAME SCRIPT ARGS...: submits SCRIPT as job NAME in the current directory; prints the id.
+submit() {
+  local name=$1; shift
+  timeout 30 sbatch --parsable --job-name="$name" "$@" | cut -d';' -f1
+}

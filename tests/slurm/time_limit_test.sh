@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# A farm that reaches its Slurm time limit mid-run: the job script's time-limit warning stops
+# it, the script resubmits itself, and the chain of jobs resumes from the journal until every
+# result is in. No task that finished in one job runs again in a later one.
+#   time_limit_test.sh CLUSTER_DIR JOBSCRIPT LONG_FARM
+set -u
+CLUSTER=$(realpath "$1"); script=$(realpath "$2"); program=$(realpath "$3")
+. "$(dirname "$0")/lib.sh"
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+# 2400 naps of 0.5 s on 6 workers x 4 threads: 50 s of work. Slurm's shortest limit is a
+# minute; a warning 45 s before it arrives 15-45 s into a job (Slurm checks limits every
+# ~30 s), so the first job is always cut short and a chain of two or three jobs finishes.
+n=2400
+name=tf-limit-$$
+# The warning goes where the script sends it: to the ranks, or to the batch shell (B:).
+target=$(grep -q -- '--signal=B:' "$script" && echo B:)
+export SBATCH_TIMELIMIT=1 SBATCH_SIGNAL=${target}USR1@45 SBATCH_NTASKS=8
+export TASKFARM_THREADS_PER_WORKER=4 TASKFARM_PROGRESS_INTERVAL=5
+submit "$name" "$script" "$program" $n 500 "$work/executions" > /dev/null || { echo "FAILED: sbatch"; exit 1; }
+wait_for_jobs "$name" 400 || exit 1
+
+jobs=$(ls "$name"-*.out | sed 's/.*-\([0-9]*\)\.out/\1/' | sort -n)
+for job in $jobs; do echo "--- job $job ---"; grep -v '^finished ' "$name-$job.out"; done
+last=$(echo "$jobs" | tail -1)
+count=$(echo "$jobs" | wc -l)
+[ "$count" -ge 2 ] || { echo "FAILED: the first job was not stopped by its time limit"; exit 1; }
+for job in $jobs; do
+  [ "$job" = "$last" ] && break
+  grep -q "time limit near: run .* stopped, submitting run" "$name-$job.out" ||
+    { echo "FAILED: job $job did not stop at its time-limit warning and resubmit"; exit 1; }
+done
+grep -qx "all $n results correct" "$name-$last.out" || { echo "FAILED: the last job lacks correct results"; exit 1; }
+
+# Executions, counted: every input ran; one that ran again had not finished before (its
+# result never reached the client of the job that ran it first).
+distinct=$(cut -d' ' -f1 "$work/executions" | sort -u | wc -l)
+[ "$distinct" -eq $n ] || { echo "FAILED: $distinct of $n inputs ran"; exit 1; }
+again=0
+while read -r input; do
+  first_job=$(awk -v i="$input" '$1 == i { print $2; exit }' "$work/executions")
+  if grep -qx "finished $input" "$name-$first_job.out"; then
+    echo "FAILED: input $input finished in job $first_job and ran again"; exit 1
+  fi
+  again=$((again + 1))
+done < <(cut -d' ' -f1 "$work/executions" | sort -n | uniq -d)
+echo "$count jobs; $(wc -l < "$work/executions") executions of $n inputs; ran again (unfinished at a stop): $again"
+# At most the 24 tasks running at each stop run again.
+[ $again -le $((24 * (count - 1))) ] || { echo "FAILED: more ran again than were running at the stops"; exit 1; }
+echo "resumed after the time limit"
