@@ -18,7 +18,7 @@ FUZZ_SECONDS ?= $(if $(CI),60,10)
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
                  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
-SANITIZER_CTEST := ctest -j $(JOBS) --output-on-failure -LE "memory|install|bench" --timeout 600
+SANITIZER_CTEST := ctest -j $(JOBS) --output-on-failure -LE "memory|install|bench|slurm" --timeout 600
 
 .PHONY: deps configure build demo test fuzz test-asan test-tsan bench clean
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The PBS, Grid Engine and LSF job scripts, run outside their schedulers (none is installed
+# here) with the environment each scheduler gives a job, faked: the script runs an example
+# and gets its answer; a time-limit warning stops the farm the way the script asks its
+# scheduler to run it again; that second run resumes from the journal.
+#   batch_script_test.sh pbs|sge|lsf JOBSCRIPTS_DIR EXAMPLES_DIR LONG_FARM
+set -u
+kind=$1; script=$(realpath "$2/$kind.sh"); examples=$(realpath "$3"); program=$(realpath "$4")
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+# The launcher flags this machine needs come from the harness, never from the scripts.
+[ "$(id -u)" -eq 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+printf 'localhost\n%.0s' 1 2 3 4 > "$work/hosts"  # 4 slots: scheduler, client, 2 workers
+mkdir "$work/bin"; export PATH="$work/bin:$PATH"
+case $kind in
+  pbs)
+    export PBS_O_WORKDIR=$work PBS_JOBID=7.fake PBS_NODEFILE=$work/hosts MARGIN=0
+    # qstat tells the script its walltime; qsub records the resubmission.
+    printf '#!/bin/sh\necho "    Resource_List.walltime = ${FAKE_WALLTIME:-02:00:00}"\n' > bin/qstat
+    printf '#!/bin/sh\necho "$@" >> %s/qsub.calls\necho 8.fake\n' "$work" > bin/qsub
+    chmod +x bin/qstat bin/qsub ;;
+  sge) export NSLOTS=4 JOB_ID=7 ;;
+  lsf) export LSB_DJOB_HOSTFILE=$work/hosts LS_SUBCWD=$work LSB_JOBID=7 ;;
+esac
+
+"$script" "$examples/02_monte_carlo" 100003 1000 > example.out 2>&1
+status=$?
+cat example.out
+[ $status -eq 0 ] || { echo "FAILED: the example ended with $status"; exit 1; }
+grep -q "^trajectories 100003 in 101 batches, darts 6400192" example.out || { echo "FAILED: wrong answer"; exit 1; }
+rm -f taskfarm.journal
+
+# 240 naps of 0.2 s on 2 workers x 4 threads: 6 s of work, warned after 2 s.
+n=240
+export TASKFARM_THREADS_PER_WORKER=4
+if [ "$kind" = pbs ]; then
+  FAKE_WALLTIME=00:00:02 "$script" "$program" $n 200 "$work/executions" > first.out 2>&1  # the timer warns
+  status=$?
+else
+  "$script" "$program" $n 200 "$work/executions" > first.out 2>&1 &  # the scheduler warns
+  sleep 2; kill -USR1 $!
+  wait $!; status=$?
+fi
+grep -v '^finished ' first.out
+echo "first run: status $status, $(grep -c '^finished ' first.out) results"
+case $kind in
+  pbs) [ $status -eq 138 ] && grep -q -- "-W depend=afterany:7.fake -v RUN=2,TASKFARM_JOURNAL" qsub.calls ||
+         { echo "FAILED: the script did not stop at the warning and resubmit itself"; cat qsub.calls; exit 1; } ;;
+  sge) [ $status -eq 99 ] || { echo "FAILED: the script did not ask Grid Engine for a rerun (exit 99)"; exit 1; } ;;
+  lsf) [ $status -eq 138 ] || { echo "FAILED: the script did not end with the requeue status 138"; exit 1; } ;;
+esac
+[ "$(grep -c '^finished ' first.out)" -lt $n ] || { echo "FAILED: the warning came after the end"; exit 1; }
+
+RUN=2 "$script" "$program" $n 200 "$work/executions" > second.out 2>&1
+status=$?
+tail -3 second.out
+[ $status -eq 0 ] && grep -qx "all $n results correct" second.out || { echo "FAILED: the rerun ended with $status"; exit 1; }
+distinct=$(cut -d' ' -f1 executions | sort -u | wc -l)
+[ "$distinct" -eq $n ] || { echo "FAILED: $distinct of $n inputs ran"; exit 1; }
+again=$(cut -d' ' -f1 executions | sort -n | uniq -d)
+for input in $again; do
+  grep -qx "finished $input" first.out && { echo "FAILED: input $input finished in the first run and ran again"; exit 1; }
+done
+echo "ran again (unfinished at the warning): $(echo $again | wc -w)"
+echo "$kind script works"
