@@ -49,6 +49,7 @@ stop  # a cluster left over from an earlier run
 "$here/../../scripts/install-deps.sh" --slurm || unavailable "the Slurm packages could not be installed"
 [ "$(id -u)" -eq 0 ] || unavailable "the daemons must run as root (slurmd starts jobs as their users)"
 
+rm -rf "$dir/state" "$dir/spool"  # no jobs left over from an earlier run
 mkdir -p "$dir/state" "$dir/spool"
 if ! munge -n < /dev/null > /dev/null 2>&1; then  # else a munged runs already: use it
   mkdir -p /run/munge && chown munge:munge /run/munge
