@@ -2,6 +2,7 @@
 
 #include "log.hpp"
 #include "signals.hpp"
+#include "task_output.hpp"
 
 #include <taskfarm/detail/registry.hpp>
 
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <string>
 
 namespace taskfarm::detail {
@@ -27,13 +29,20 @@ Bytes failure(std::string type_name, std::string message, const TaskSpec& spec) 
     return encode_failure({std::move(type_name), std::move(message), own_rank(), host_name(), attempt_number(spec)});
 }
 
-AttemptResult run_here(const TaskSpec& spec) {
+// output_dir: Options::task_output_dir, empty for none.
+AttemptResult run_here(const TaskSpec& spec, const std::string& output_dir) {
     AttemptResult result;
     auto started = Clock::now();
     RunLimits limits;
-    if (spec.elements > 0) limits = {spec.retries, spec.timeout_ns};
+    std::optional<ElementOutput> element_output;
+    if (spec.elements > 0) {
+        limits = {spec.retries, spec.timeout_ns};
+        if (!output_dir.empty()) limits.around_element = &element_output.emplace(output_dir, spec.task);
+    }
     try {
         auto invoker = find_invoker(spec.invoker);
+        std::optional<TaskOutput> output;  // a chunk's elements each have their own instead
+        if (spec.elements == 0 && !output_dir.empty()) output.emplace(output_dir, spec.task);
         result.payload = invoker({spec.module, spec.offset}, spec.args, limits);
     } catch (...) {
         result.outcome = Outcome::error;
@@ -59,20 +68,25 @@ void write_all(int fd, const char* data, std::size_t size) {
 }
 
 // The child: runs the task, writes its outcome byte and payload to the pipe, and leaves
-// without running anything of the parent's (no destructors, no atexit, no MPI).
-[[noreturn]] void run_child(const TaskSpec& spec, int out) {
+// without running anything of the parent's (no destructors, no atexit, no MPI). What the
+// task printed is flushed first, since _exit does not.
+[[noreturn]] void run_child(const TaskSpec& spec, int out, const std::string& output_dir) {
     restore_default_signals();
     set_running_task(0);  // a task here that calls exit() ends only this child
-    auto result = run_here(spec);
+    auto result = run_here(spec, output_dir);
+    flush_standard_streams();
     char outcome = static_cast<char>(result.outcome);
     write_all(out, &outcome, 1);
     write_all(out, result.payload.data(), result.payload.size());
     _exit(0);
 }
 
-AttemptResult run_isolated(const TaskSpec& spec) {
+AttemptResult run_isolated(const TaskSpec& spec, const std::string& output_dir) {
     int pipe_ends[2];
     if (::pipe2(pipe_ends, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    // The child gets a copy of the stdio buffers: empty them first, or it would print
+    // what this process had buffered a second time.
+    flush_standard_streams();
     auto started = Clock::now();
     pid_t child = ::fork();
     if (child < 0) {
@@ -82,7 +96,7 @@ AttemptResult run_isolated(const TaskSpec& spec) {
     }
     if (child == 0) {
         ::close(pipe_ends[0]);
-        run_child(spec, pipe_ends[1]);
+        run_child(spec, pipe_ends[1], output_dir);
     }
     ::close(pipe_ends[1]);
     int in = pipe_ends[0];
@@ -138,17 +152,20 @@ AttemptResult run_isolated(const TaskSpec& spec) {
     } else {
         result.outcome = static_cast<Outcome>(received.front());
         result.payload.assign(received.begin() + 1, received.end());
+        return result;
     }
+    // The child crashed, was stopped or left early: it could not remove its empty output files.
+    if (!output_dir.empty()) remove_empty_task_output(output_dir, spec);
     return result;
 }
 
 }  // namespace
 
-AttemptResult run_attempt(const TaskSpec& spec, bool isolate) {
+AttemptResult run_attempt(const TaskSpec& spec, const Options& options) {
     set_running_task(spec.task);
     AttemptResult result;
     try {
-        result = isolate ? run_isolated(spec) : run_here(spec);
+        result = options.isolate ? run_isolated(spec, options.task_output_dir) : run_here(spec, options.task_output_dir);
     } catch (...) {  // the child could not be started
         result.outcome = Outcome::error;
         result.payload = encode_current_exception(attempt_number(spec));

@@ -4,6 +4,8 @@
 
 #include "wire.hpp"
 
+#include <taskfarm/options.hpp>
+
 #include <chrono>
 
 namespace taskfarm::detail {
@@ -17,8 +19,10 @@ struct AttemptResult {
 // Failures name spec.attempt as their attempt count. A plain task that ran over its timeout
 // fails (an isolated one is stopped when it reaches it); a chunk's elements are retried and
 // timed one by one inside the chunk, and an isolated chunk is stopped at its element count
-// times the timeout.
-AttemptResult run_attempt(const TaskSpec& spec, bool isolate);
+// times the timeout. Uses options.isolate and options.task_output_dir (the task's stdout and
+// stderr go to its files: around the task, or each element of a chunk, in this process
+// or in the isolated child).
+AttemptResult run_attempt(const TaskSpec& spec, const Options& options);
 
 // A failed run with runs left is run again (by the scheduler on another worker, or inline
 // at once). A chunk retries its elements itself; it fails as a whole only when its

@@ -43,7 +43,10 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
 
     std::unique_lock lock(mutex_);
     if (closed_) throw UsageError("taskfarm: submit after the farm has shut down");
-    spec.task = task->id = next_id_++;
+    // A chunk's elements take the ids right after it, so that a worker knows each one's id
+    // (task_output_dir names files by it): element i of chunk C is C + 1 + i.
+    spec.task = task->id = next_id_;
+    next_id_ += 1 + elements;
     task->elements = elements;
     if (progress_) progress_->submitted(elements > 0 ? elements : 1);
     TaskKey key;
@@ -56,7 +59,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
         lock.unlock();
         if (journal_) journal_->record_started(key);
         for (;;) {
-            auto attempt = run_attempt(spec, options_.isolate);
+            auto attempt = run_attempt(spec, options_);
             if (runs_again(attempt, spec)) {
                 ++spec.attempt;
                 continue;
@@ -101,7 +104,7 @@ std::vector<std::shared_ptr<TaskState>> ClientCore::submit_chunk(const TaskCode&
         element->core = chunk->core;
         element->chunk = chunk;
         element->index = index;
-        element->id = next_id_++;
+        element->id = chunk->id + 1 + index;
         elements.push_back(std::move(element));
     }
     return elements;

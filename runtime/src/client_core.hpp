@@ -41,7 +41,8 @@ struct ElementResult {
 };
 
 // A task, or an element of a map's chunk. An element has no wire identity of its own: it
-// waits on its chunk and reads its outcome out of the chunk's result. The chunk lives as
+// waits on its chunk and reads its outcome out of the chunk's result. Its id is its
+// chunk's plus 1 plus its index, so that a worker can name it too. The chunk lives as
 // long as one of its elements does; when the last goes, the chunk is released like any task.
 struct TaskState {
     std::shared_ptr<ClientCore> core;

@@ -61,6 +61,7 @@ const Setting settings[] = {
     {"progress", [](const std::string& s, std::string_view t, Options& o) { set_progress(s, t, o.progress); }, "on"},
     {"log-dir", [](const std::string&, std::string_view t, Options& o) { o.log_dir = std::string(t); }, nullptr},
     {"progress-interval", [](const std::string& s, std::string_view t, Options& o) { set_seconds(s, t, o.progress_interval); }, nullptr},
+    {"task-output-dir", [](const std::string&, std::string_view t, Options& o) { o.task_output_dir = std::string(t); }, nullptr},
 };
 
 std::string variable_of(std::string_view name) {
@@ -110,6 +111,12 @@ Options effective_options(Options given, int& argc, char** argv) {
         throw ConfigError("Options::progress_interval must be more than 0 seconds");
     if (!(given.timeout.count() >= 0))
         throw ConfigError("Options::timeout must be 0 (none) or more, not " + std::to_string(given.timeout.count()) + " s");
+    // A process has one stdout and one stderr (descriptors 1 and 2): without isolation, two
+    // tasks running at once on a worker would write into each other's files.
+    if (!given.task_output_dir.empty() && !given.isolate && given.threads_per_worker > 1)
+        throw ConfigError("Options::task_output_dir needs isolate or threads_per_worker=1 (it is " +
+                          std::to_string(given.threads_per_worker) +
+                          "): tasks running at once in one process share its stdout and stderr");
     return given;
 }
 
@@ -124,7 +131,8 @@ std::string describe(const Options& options) {
             : options.progress == Options::Progress::always  ? "on"
                                                               : "off") +
            " progress_interval=" + std::to_string(options.progress_interval.count()) + "s log_dir=" +
-           (options.log_dir.empty() ? "(none)" : options.log_dir);
+           (options.log_dir.empty() ? "(none)" : options.log_dir) + " task_output_dir=" +
+           (options.task_output_dir.empty() ? "(none)" : options.task_output_dir);
 }
 
 }  // namespace taskfarm::detail

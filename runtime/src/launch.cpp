@@ -7,6 +7,7 @@
 #include "log.hpp"
 #include "roles.hpp"
 #include "signals.hpp"
+#include "task_output.hpp"
 
 #include <taskfarm/launch.hpp>
 
@@ -79,6 +80,17 @@ void open_log_file(const Options& options) {
     }
 }
 
+// A rank that runs tasks makes the directory for their output; one that cannot ends the job.
+void prepare_task_output(const Options& options) {
+    if (options.task_output_dir.empty()) return;
+    try {
+        make_task_output_directory(options.task_output_dir);
+    } catch (const std::exception& e) {
+        log_line(std::string("bad configuration: ") + e.what());
+        abort_job(status_bad_configuration);
+    }
+}
+
 // --taskfarm-verbose: rank 0 prints the configuration and which rank is what, where.
 void print_layout(const MpiSession& session, const Options& options) {
     auto hosts = session.all_gather(host_name());
@@ -99,6 +111,7 @@ struct Startup {
 
 Startup start(int& argc, char**& argv, const Options& given) {
     std::set_terminate(on_terminate);
+    keep_original_stderr();  // before any task's output is sent elsewhere
     Startup startup;
     startup.session = std::make_shared<MpiSession>(argc, argv);
     auto& session = *startup.session;
@@ -114,6 +127,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
         set_identity(0, Role::inline_client);
         open_log_file(startup.options);
         if (startup.options.verbose) log_line("configuration: " + describe(startup.options) + "; one rank: tasks run inline");
+        prepare_task_output(startup.options);
         return startup;
     }
     startup.early_status = check_startup(session, argc > 0 ? argv[0] : "your_program");
@@ -125,6 +139,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
         set_identity(session.rank(), role);
         open_log_file(startup.options);
         if (startup.options.verbose) print_layout(session, startup.options);
+        if (role == Role::worker) prepare_task_output(startup.options);
     }
     return startup;
 }

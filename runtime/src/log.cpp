@@ -22,6 +22,7 @@ int identity_rank = -1;
 Role identity_role = Role::unknown;
 char prefix[320] = "taskfarm: ";
 int log_file = -1;
+int log_stderr = STDERR_FILENO;
 
 std::string demangle(const char* name) {
     int status = 0;
@@ -63,6 +64,12 @@ const std::string& host_name() {
     return name;
 }
 
+void keep_original_stderr() {
+    if (log_stderr != STDERR_FILENO) return;
+    int copy = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+    if (copy >= 0) log_stderr = copy;  // else stderr is closed, and stays the place to try
+}
+
 void log_to_directory(const std::string& directory) {
     std::error_code error;
     std::filesystem::create_directories(directory, error);
@@ -73,7 +80,7 @@ void log_to_directory(const std::string& directory) {
 }
 
 void write_log(const char* data, std::size_t size) {
-    auto unused = ::write(STDERR_FILENO, data, size);
+    auto unused = ::write(log_stderr, data, size);
     if (log_file >= 0) unused = ::write(log_file, data, size);
     (void)unused;
 }

@@ -14,6 +14,10 @@ std::string_view role_name(Role role);
 const std::string& host_name();
 int own_rank();
 
+// From now on lines go to a duplicate of the stderr the process has now, so that they
+// still reach it while a task's stderr is sent elsewhere (Options::task_output_dir).
+// Called once at start-up, before any task runs.
+void keep_original_stderr();
 // Writes "taskfarm[rank R role@host]: text" to stderr in one write.
 void log_line(std::string_view text);
 // "taskfarm[rank R role@host]: ", made when the identity is set; safe in a signal handler.
@@ -21,7 +25,8 @@ const char* log_prefix();
 // From now on every line also goes to <directory>/rank-<R>.log (appended). Throws
 // std::runtime_error when the file cannot be made.
 void log_to_directory(const std::string& directory);
-// Writes bytes to stderr and to the rank's log file, if any; safe in a signal handler.
+// Writes bytes to stderr (the original, see keep_original_stderr) and to the rank's log
+// file, if any; safe in a signal handler.
 void write_log(const char* data, std::size_t size);
 
 // Logs the cause and ends the whole job (every rank) with a non-zero status.

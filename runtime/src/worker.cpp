@@ -42,7 +42,7 @@ void execute(const std::shared_ptr<WorkerShared>& shared, Transport& transport, 
             ++shared->running_tasks;
         }
         if (!options.journal.empty()) transport.post(client_rank, Started{spec.task});
-        auto attempt = run_attempt(spec, options.isolate);
+        auto attempt = run_attempt(spec, options);
         bool retry = runs_again(attempt, spec);  // back to the scheduler, for another worker
         // The client journals every result, so with a journal none stay here.
         bool held = attempt.outcome == Outcome::value && attempt.payload.size() > options.inline_result_limit &&

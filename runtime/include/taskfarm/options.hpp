@@ -41,6 +41,11 @@ struct Options {
     std::chrono::duration<double> progress_interval{10};
     // A directory where each rank also writes its lines to rank-<R>.log.  TASKFARM_LOG_DIR
     std::string log_dir;
+    // A directory where each task's own stdout and stderr go, to task-<id>.out and
+    // task-<id>.err (<id> as Future::id() says; files left empty are removed). Without
+    // isolate this needs threads_per_worker = 1, since a process has one stdout
+    // (docs/hpc.md).  TASKFARM_TASK_OUTPUT_DIR
+    std::string task_output_dir;
 };
 
 // Per-task settings, given as the last argument of submit or map (or the first):

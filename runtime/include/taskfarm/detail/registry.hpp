@@ -20,11 +20,26 @@ struct FunctionAddress {
     std::uint64_t offset = 0;
 };
 
+// What the runtime does around each run of one element of a map's chunk: today, sending
+// the element's stdout and stderr to files of its own (Options::task_output_dir).
+class ElementHook {
+public:
+    // Before a run of element `index` of the chunk. May throw: that run then fails.
+    virtual void begin(std::uint32_t index) = 0;
+    // After that run, whether it returned or threw (not called when begin threw).
+    virtual void end() noexcept = 0;
+
+protected:
+    ~ElementHook() = default;
+};
+
 // How a task may run. A worker retries and times a plain task itself; the elements of a
-// map's chunk are retried and timed one by one inside their chunk.
+// map's chunk are retried and timed one by one inside their chunk, each run inside
+// around_element when there is one.
 struct RunLimits {
     std::uint32_t retries = 0;
     std::uint64_t timeout_ns = 0;  // 0: no limit
+    ElementHook* around_element = nullptr;
 };
 
 using Invoker = Bytes (*)(FunctionAddress function, std::span<const char> args, const RunLimits& limits);

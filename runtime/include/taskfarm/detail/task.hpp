@@ -164,7 +164,7 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
                     for (; i < count; ++i) append_outcome(out, ElementOutcome::failed, failure);
                     break;
                 }
-                run_element(fn, std::move(args), limits, out);
+                run_element(fn, std::move(args), limits, i, out);
             }
             return out;
         };
@@ -198,9 +198,26 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
         register_invoker((std::string("chunk of ") + typeid(TaskKind).name()).c_str(), &invoke_chunk);
 
 private:
+    // limits.around_element, if any, around one run of one element.
+    class ElementScope {
+    public:
+        ElementScope(ElementHook* hook, std::uint32_t index) : hook_(hook) {
+            if (hook_) hook_->begin(index);
+        }
+        ~ElementScope() {
+            if (hook_) hook_->end();
+        }
+        ElementScope(const ElementScope&) = delete;
+        ElementScope& operator=(const ElementScope&) = delete;
+
+    private:
+        ElementHook* hook_;
+    };
+
     // One element of a chunk, with its retries; a run over the time limit counts as failed.
     template <class Callable>
-    static void run_element(Callable& fn, std::tuple<Stored...> args, const RunLimits& limits, Bytes& out) {
+    static void run_element(Callable& fn, std::tuple<Stored...> args, const RunLimits& limits, std::uint32_t index,
+                            Bytes& out) {
         constexpr bool retriable = std::is_copy_constructible_v<std::tuple<Stored...>>;
         std::int32_t attempts = retriable ? std::int32_t(limits.retries) + 1 : 1;
         for (std::int32_t attempt = 1;; ++attempt) {
@@ -208,8 +225,12 @@ private:
             auto started = std::chrono::steady_clock::now();
             try {
                 Bytes result;
-                if constexpr (retriable) result = last ? call(fn, std::move(args)) : call(fn, std::tuple<Stored...>(args));
-                else result = call(fn, std::move(args));
+                {
+                    ElementScope scope(limits.around_element, index);
+                    if constexpr (retriable)
+                        result = last ? call(fn, std::move(args)) : call(fn, std::tuple<Stored...>(args));
+                    else result = call(fn, std::move(args));
+                }
                 auto ran = std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                              std::chrono::steady_clock::now() - started).count());
                 if (limits.timeout_ns == 0 || ran <= limits.timeout_ns) {
