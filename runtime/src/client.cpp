@@ -80,6 +80,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
 bool ClientCore::complete_from_journal(TaskState& task, const TaskKey& key) {
     if (auto* result = journal_->result(key)) {
         complete(task, TaskStatus::value, *result);
+        if (progress_) progress_->resumed(task.elements > 0 ? task.elements : 1);
         return true;
     }
     if (journal_->poisoned(key)) {

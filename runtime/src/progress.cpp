@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -59,13 +60,15 @@ void ProgressReport::run() {
 }
 
 void ProgressReport::print(bool final_line) {
-    auto total = total_.load(), done = done_.load(), failed = failed_.load();
+    auto total = total_.load(), done = done_.load(), failed = failed_.load(), resumed = resumed_.load();
     auto finished = done + failed;
     auto running = total > finished ? total - finished : 0;
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    double rate = elapsed > 0 ? double(finished) / elapsed : 0;
-    std::string counts = std::to_string(done) + "/" + std::to_string(total) + " done, " + std::to_string(running) +
-                         " running, " + std::to_string(failed) + " failed, " + rate_text(rate) + " tasks/s";
+    double rate = elapsed > 0 ? double(finished - std::min(resumed, finished)) / elapsed : 0;
+    std::string counts = std::to_string(done) + "/" + std::to_string(total) + " done" +
+                         (resumed ? " (" + std::to_string(resumed) + " from the journal)" : "") + ", " +
+                         std::to_string(running) + " running, " + std::to_string(failed) + " failed, " +
+                         rate_text(rate) + " tasks/s";
     counts += final_line ? ", " + duration_text(elapsed) + " elapsed"
                          : ", ETA " + (rate > 0 ? duration_text(double(running) / rate) : std::string("?"));
     if (!terminal_) {

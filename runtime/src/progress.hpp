@@ -26,6 +26,9 @@ public:
         done_ += done;
         failed_ += failed;
     }
+    // Of the done ones, these came from the journal of an earlier run: they took no time,
+    // so the rate and the ETA leave them out.
+    void resumed(std::uint64_t tasks) { resumed_ += tasks; }
 
     static constexpr std::uint64_t threshold = 1000;
 
@@ -36,7 +39,7 @@ private:
     bool always_;
     bool terminal_;
     std::chrono::duration<double> interval_;
-    std::atomic<std::uint64_t> total_{0}, done_{0}, failed_{0};
+    std::atomic<std::uint64_t> total_{0}, done_{0}, failed_{0}, resumed_{0};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::uint64_t last_printed_ = ~std::uint64_t(0);  // done + failed at the last line
     bool stopping_ = false;

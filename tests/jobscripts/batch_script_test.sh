@@ -53,10 +53,15 @@ case $kind in
 esac
 [ "$(grep -c '^finished ' first.out)" -lt $n ] || { echo "FAILED: the warning came after the end"; exit 1; }
 
-RUN=2 "$script" "$program" $n 200 "$work/executions" > second.out 2>&1
+RUN=2 TASKFARM_PROGRESS=on "$script" "$program" $n 200 "$work/executions" > second.out 2>&1
 status=$?
-tail -3 second.out
+grep -v '^finished ' second.out
 [ $status -eq 0 ] && grep -qx "all $n results correct" second.out || { echo "FAILED: the rerun ended with $status"; exit 1; }
+# Its progress counts what the journal held as done, apart: at least what the first client saw.
+resumed=$(sed -n "s|.*progress: $n/$n done (\([0-9]*\) from the journal).*|\1|p" second.out)
+seen=$(grep -c '^finished ' first.out)
+[ -n "$resumed" ] && [ "$resumed" -ge "$seen" ] && [ "$resumed" -lt $n ] ||
+  { echo "FAILED: the rerun's progress does not count $seen or more tasks from the journal (got '$resumed')"; exit 1; }
 distinct=$(cut -d' ' -f1 executions | sort -u | wc -l)
 [ "$distinct" -eq $n ] || { echo "FAILED: $distinct of $n inputs ran"; exit 1; }
 again=$(cut -d' ' -f1 executions | sort -n | uniq -d)

@@ -49,6 +49,13 @@ stop  # a cluster left over from an earlier run
 "$here/../../scripts/install-deps.sh" --slurm || unavailable "the Slurm packages could not be installed"
 [ "$(id -u)" -eq 0 ] || unavailable "the daemons must run as root (slurmd starts jobs as their users)"
 
+# Another Slurm on these ports would answer our clients in place of ours.
+for port in 6917 6918; do
+  if (exec 3<> /dev/tcp/127.0.0.1/$port) 2> /dev/null; then
+    echo "FAILED: port $port is taken (another Slurm test cluster still running? stop it with: $0 stop ITS_DIR)"
+    exit 1
+  fi
+done
 rm -rf "$dir/state" "$dir/spool"  # no jobs left over from an earlier run
 mkdir -p "$dir/state" "$dir/spool"
 if ! munge -n < /dev/null > /dev/null 2>&1; then  # else a munged runs already: use it
@@ -103,6 +110,10 @@ export SLURM_CONF=$dir/slurm.conf
 slurmctld -i -f "$SLURM_CONF" || unavailable "slurmctld did not start (see $dir/slurmctld.log)"
 slurmd -N localhost -f "$SLURM_CONF" || unavailable "slurmd did not start (see $dir/slurmd.log)"
 for _ in $(seq 150); do
+  for daemon in slurmctld slurmd; do
+    kill -0 "$(cat "$dir/$daemon.pid" 2> /dev/null)" 2> /dev/null && continue
+    echo "FAILED: $daemon died at start-up"; tail -5 "$dir/$daemon.log"; stop; exit 1
+  done
   if scontrol ping >/dev/null 2>&1 && sinfo -h -N -o %t 2>/dev/null | grep -qx idle; then
     echo "slurm cluster up: $(sinfo -h -o '%P %D %c %t')"
     exit 0

@@ -32,6 +32,8 @@ for job in $jobs; do
     { echo "FAILED: job $job did not stop at its time-limit warning and resubmit"; exit 1; }
 done
 grep -qx "all $n results correct" "$name-$last.out" || { echo "FAILED: the last job lacks correct results"; exit 1; }
+grep -q "progress: $n/$n done ([0-9]* from the journal)" "$name-$last.out" ||
+  { echo "FAILED: the last job's progress does not count what it found in the journal"; exit 1; }
 
 # Executions, counted: every input ran; one that ran again had not finished before (its
 # result never reached the client of the job that ran it first).
