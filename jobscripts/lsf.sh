@@ -10,7 +10,7 @@
 #BSUB -wa USR1
 #BSUB -wt 5
 #BSUB -Q "138"
-[ $# -gt 0 ] || set -- ./analysis  # the program and its arguments
+[ $# -gt 0 ] || set -- ./analysis  # the program and its arguments, unless given to the script
 
 export TASKFARM_JOURNAL=${TASKFARM_JOURNAL:-$LS_SUBCWD/taskfarm.journal}
 export TASKFARM_PROGRESS_INTERVAL=${TASKFARM_PROGRESS_INTERVAL:-60}

@@ -6,7 +6,7 @@
 #PBS -l nodes=2:ppn=4
 #PBS -l walltime=02:00:00
 #PBS -j oe
-[ $# -gt 0 ] || set -- ./analysis  # the program and its arguments
+[ $# -gt 0 ] || set -- ./analysis  # the program and its arguments, unless given to the script
 
 cd "$PBS_O_WORKDIR" || exit 1
 export TASKFARM_JOURNAL=${TASKFARM_JOURNAL:-$PBS_O_WORKDIR/taskfarm.journal}
