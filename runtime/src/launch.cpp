@@ -70,21 +70,12 @@ int check_startup(const MpiSession& session, const char* program) {
     return 0;
 }
 
-void open_log_file(const Options& options) {
-    if (options.log_dir.empty()) return;
+// The directories the options name: this rank's log file, and on a rank that runs tasks the
+// tasks' output. One that cannot be made or written ends the job, as a bad setting does.
+void prepare_directories(const Options& options, bool runs_tasks) {
     try {
-        log_to_directory(options.log_dir);
-    } catch (const std::exception& e) {
-        log_line(std::string("bad configuration: ") + e.what());
-        abort_job(status_bad_configuration);
-    }
-}
-
-// A rank that runs tasks makes the directory for their output; one that cannot ends the job.
-void prepare_task_output(const Options& options) {
-    if (options.task_output_dir.empty()) return;
-    try {
-        make_task_output_directory(options.task_output_dir);
+        if (!options.log_dir.empty()) log_to_directory(options.log_dir);
+        if (runs_tasks && !options.task_output_dir.empty()) make_task_output_directory(options.task_output_dir);
     } catch (const std::exception& e) {
         log_line(std::string("bad configuration: ") + e.what());
         abort_job(status_bad_configuration);
@@ -125,9 +116,8 @@ Startup start(int& argc, char**& argv, const Options& given) {
     }
     if (session.size() == 1) {
         set_identity(0, Role::inline_client);
-        open_log_file(startup.options);
+        prepare_directories(startup.options, true);
         if (startup.options.verbose) log_line("configuration: " + describe(startup.options) + "; one rank: tasks run inline");
-        prepare_task_output(startup.options);
         return startup;
     }
     startup.early_status = check_startup(session, argc > 0 ? argv[0] : "your_program");
@@ -137,9 +127,8 @@ Startup start(int& argc, char**& argv, const Options& given) {
                     : session.rank() == client_rank  ? Role::client
                                                      : Role::worker;
         set_identity(session.rank(), role);
-        open_log_file(startup.options);
+        prepare_directories(startup.options, role == Role::worker);
         if (startup.options.verbose) print_layout(session, startup.options);
-        if (role == Role::worker) prepare_task_output(startup.options);
     }
     return startup;
 }

@@ -12,20 +12,19 @@ if [ "$(id -u)" -eq 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 
-# job_state ID: the job's state (PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT...).
-job_state() {
-  timeout 10 scontrol show job -o "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'
-}
-
-# wait_for_jobs NAME SECONDS: waits until no job called NAME is pending or running.
-# sbatch --wait polls every few seconds; scontrol every 0.2 s ends a short job in 1-3 s.
+# wait_for_jobs NAME SECONDS: waits until every job called NAME has ended. A job is
+# unfinished in any state but the final ones (a job being signalled, for one, is SIGNALING).
+# sbatch --wait polls every few seconds; squeue every 0.2 s ends a short job in 1-3 s.
 wait_for_jobs() {
-  local name=$1 deadline=$((SECONDS + $2))
+  local name=$1 deadline=$((SECONDS + $2)) states
   while [ $SECONDS -lt $deadline ]; do
-    [ -z "$(timeout 10 squeue -h -n "$name" -t PENDING,RUNNING,CONFIGURING,COMPLETING -o %i)" ] && return 0
+    if states=$(timeout 10 squeue -h -n "$name" -t all -o %T); then
+      grep -qvE '^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|PREEMPTED|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)$' <<< "$states" ||
+        return 0
+    fi
     sleep 0.2
   done
-  echo "FAILED: jobs named $name still queued or running after $2 s:"; squeue -n "$name"
+  echo "FAILED: jobs named $name unfinished after $2 s:"; squeue -n "$name" -t all
   scancel -n "$name"
   return 1
 }
