@@ -103,6 +103,7 @@ struct Startup {
 Startup start(int& argc, char**& argv, const Options& given) {
     std::set_terminate(on_terminate);
     keep_original_stderr();  // before any task's output is sent elsewhere
+    note_stop_signals();
     Startup startup;
     startup.session = std::make_shared<MpiSession>(argc, argv);
     auto& session = *startup.session;
@@ -115,6 +116,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
         return startup;
     }
     if (session.size() == 1) {
+        default_stop_signals();
         set_identity(0, Role::inline_client);
         prepare_directories(startup.options, true);
         if (startup.options.verbose) log_line("configuration: " + describe(startup.options) + "; one rank: tasks run inline");

@@ -92,6 +92,15 @@ void restore_default_signals() {
     for (int signal : stop_signals) handle(signal, SIG_DFL);
 }
 
+void note_stop_signals() {
+    for (int signal : stop_signals) handle(signal, on_stop);
+}
+
+void default_stop_signals() {
+    for (int signal : stop_signals) handle(signal, SIG_DFL);
+    if (int signal = received_stop.exchange(0)) std::raise(signal);
+}
+
 void set_running_task(std::uint64_t task) { running_task = task; }
 
 int stop_signal() { return received_stop.load(); }

@@ -14,6 +14,12 @@ namespace taskfarm::detail {
 void install_signal_handlers();
 // In a child process that runs one task: every signal back to its default action.
 void restore_default_signals();
+// Notes stop signals from the very start, before MPI is initialised: a time-limit warning
+// that comes while the job starts up is then honoured once the farm runs, not fatal.
+void note_stop_signals();
+// A one-rank program (tasks run inline) has no farm to stop: stop signals get back their
+// default action, and one noted meanwhile is raised again.
+void default_stop_signals();
 
 // The task the calling thread runs now (0: none), for the crash report.
 void set_running_task(std::uint64_t task);
