@@ -9,14 +9,16 @@ CLUSTER=$(realpath "$1"); script=$(realpath "$2"); program=$(realpath "$3")
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-# 2400 naps of 0.5 s on 6 workers x 4 threads: 50 s of work. Slurm's shortest limit is a
-# minute; a warning 45 s before it arrives 15-45 s into a job (Slurm checks limits every
-# ~30 s), so the first job is always cut short and a chain of two or three jobs finishes.
-n=2400
+# 4000 naps of 0.5 s on 6 workers x 4 threads: 83 s of work. With --time=2 and the warning
+# 60 s before the limit, the warning comes 30-60 s into a job here (Slurm checks limits
+# about every 30 s, and its manual allows a warning up to a minute early, so as early as the
+# start: the farm honours one that comes while it starts up). So the first job is cut short
+# and a chain of two or three jobs finishes the work.
+n=4000
 name=tf-limit-$$
 # The warning goes where the script sends it: to the ranks, or to the batch shell (B:).
 target=$(grep -q -- '--signal=B:' "$script" && echo B:)
-export SBATCH_TIMELIMIT=1 SBATCH_SIGNAL=${target}USR1@45 SBATCH_NTASKS=8
+export SBATCH_TIMELIMIT=2 SBATCH_SIGNAL=${target}USR1@60 SBATCH_NTASKS=8
 export TASKFARM_THREADS_PER_WORKER=4 TASKFARM_PROGRESS_INTERVAL=5
 submit "$name" "$script" "$program" $n 500 "$work/executions" > /dev/null || { echo "FAILED: sbatch"; exit 1; }
 wait_for_jobs "$name" 400 || exit 1
