@@ -10,7 +10,7 @@
 #SBATCH --signal=USR1@120
 #SBATCH --output=%x-%j.out
 
-program=${1:?usage: sbatch slurm_srun.sh PROGRAM [ARGUMENTS...]}
+: "${1:?usage: sbatch slurm_srun.sh PROGRAM [ARGUMENTS...]}"
 
 # Every finished task is recorded here; a job that runs this script again skips them.
 export TASKFARM_JOURNAL=${TASKFARM_JOURNAL:-$SLURM_SUBMIT_DIR/$SLURM_JOB_NAME.journal}
@@ -24,11 +24,15 @@ srun --mpi=pmix "$@"
 status=$?
 
 # Stopped by the time-limit warning: submit this script again, to run after this job, with
-# the same arguments; it continues from the journal. A chain of at most MAX_RUNS jobs.
+# the same arguments; it continues from the journal. A chain of at most FARM_MAX_RUNS jobs.
 # (Options given on the sbatch command line are not carried over: put them above.)
-run=${RUN:-1}
-if [ $status -eq 138 ] && [ "$run" -lt "${MAX_RUNS:-10}" ]; then
+run=${FARM_RUN:-1}
+if [ $status -eq 138 ] && [ "$run" -lt "${FARM_MAX_RUNS:-10}" ]; then
   echo "time limit near: run $run stopped, submitting run $((run + 1)) to resume from $TASKFARM_JOURNAL"
-  sbatch --dependency=afterany:"$SLURM_JOB_ID" --job-name="$SLURM_JOB_NAME" --export=ALL,RUN=$((run + 1)) "$0" "$@"
+  sbatch --dependency=afterany:"$SLURM_JOB_ID" --job-name="$SLURM_JOB_NAME" \
+    --export=ALL,FARM_RUN=$((run + 1)) "$0" "$@"  # $0: Slurm's copy of this script
 fi
+# Done: the journal is put aside, so that the same command run here again computes afresh
+# (move it back to reuse its results).
+[ $status -eq 0 ] && mv -f "$TASKFARM_JOURNAL" "$TASKFARM_JOURNAL.done"
 exit $status
