@@ -79,8 +79,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
 
 bool ClientCore::complete_from_journal(TaskState& task, const TaskKey& key) {
     if (auto* result = journal_->result(key)) {
-        complete(task, TaskStatus::value, *result);
-        if (progress_) progress_->resumed(task.elements > 0 ? task.elements : 1);
+        complete(task, TaskStatus::value, *result, true);
         return true;
     }
     if (journal_->poisoned(key)) {
@@ -148,19 +147,19 @@ void ClientCore::on_message(int source, Message&& message) {
         message);
 }
 
-void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload) {
+void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal) {
     task.status = status;
     task.payload = std::move(payload);
-    if (progress_) count_progress(task);
+    if (progress_) count_progress(task, from_journal);
     if (!task.extras) return;
     for (auto& watcher : task.extras->watchers) watcher.queue->done.push_back(watcher.index);
     task.extras->watchers.clear();
 }
 
-void ClientCore::count_progress(const TaskState& task) {
+void ClientCore::count_progress(const TaskState& task, bool from_journal) {
     std::uint64_t tasks = task.elements > 0 ? task.elements : 1;
     if (task.status == TaskStatus::error) return progress_->finished(0, tasks);
-    if (task.status != TaskStatus::value || task.elements == 0) return progress_->finished(tasks, 0);
+    if (task.status != TaskStatus::value || task.elements == 0) return progress_->finished(tasks, 0, from_journal);
     // A chunk's result holds each element's outcome: u8 ok | u64 size | bytes.
     std::uint64_t failed = 0;
     for (std::size_t at = 0; at + 1 + sizeof(std::uint64_t) <= task.payload.size();) {
@@ -169,7 +168,7 @@ void ClientCore::count_progress(const TaskState& task) {
         failed += task.payload[at] == 0;
         at += 1 + sizeof size + size;
     }
-    progress_->finished(tasks - std::min(failed, tasks), std::min(failed, tasks));
+    progress_->finished(tasks - std::min(failed, tasks), std::min(failed, tasks), from_journal);
 }
 
 namespace {

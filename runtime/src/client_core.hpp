@@ -105,8 +105,9 @@ private:
     // The next ones need mutex_ held.
     void read_elements(TaskState& chunk);
     void request_fetch(TaskState& task);
-    void complete(TaskState& task, TaskStatus status, Bytes payload);
-    void count_progress(const TaskState& task);
+    // from_journal: the result was recorded by an earlier run (progress counts it apart).
+    void complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal = false);
+    void count_progress(const TaskState& task, bool from_journal);
     void wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload);
     void throw_if_closed() const;
 

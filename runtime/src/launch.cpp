@@ -116,7 +116,7 @@ Startup start(int& argc, char**& argv, const Options& given) {
         return startup;
     }
     if (session.size() == 1) {
-        default_stop_signals();
+        restore_default_stop_signals();
         set_identity(0, Role::inline_client);
         prepare_directories(startup.options, true);
         if (startup.options.verbose) log_line("configuration: " + describe(startup.options) + "; one rank: tasks run inline");

@@ -85,6 +85,11 @@ void write_log(const char* data, std::size_t size) {
     (void)unused;
 }
 
+void write_terminal(const char* data, std::size_t size) {
+    auto unused = ::write(log_stderr, data, size);
+    (void)unused;
+}
+
 void log_line(std::string_view text) {
     std::string line = prefix;
     line.append(text);

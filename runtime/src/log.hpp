@@ -28,6 +28,8 @@ void log_to_directory(const std::string& directory);
 // Writes bytes to stderr (the original, see keep_original_stderr) and to the rank's log
 // file, if any; safe in a signal handler.
 void write_log(const char* data, std::size_t size);
+// Writes bytes to the original stderr only: a progress bar redrawn on a terminal.
+void write_terminal(const char* data, std::size_t size);
 
 // Logs the cause and ends the whole job (every rank) with a non-zero status.
 [[noreturn]] void fatal(std::string_view cause);

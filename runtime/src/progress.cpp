@@ -79,8 +79,7 @@ void ProgressReport::print(bool final_line) {
     int filled = total ? int(double(finished) / double(total) * width) : 0;
     std::string bar = "\r[" + std::string(std::size_t(filled), '#') + std::string(std::size_t(width - filled), '.') +
                       "] " + counts + (final_line ? "\n" : "   ");
-    auto unused = ::write(STDERR_FILENO, bar.data(), bar.size());  // a redrawn bar is for the terminal only
-    (void)unused;
+    write_terminal(bar.data(), bar.size());  // a redrawn bar is for the terminal only, never a log file
 }
 
 }  // namespace taskfarm::detail

@@ -22,13 +22,13 @@ public:
     ProgressReport& operator=(const ProgressReport&) = delete;
 
     void submitted(std::uint64_t tasks) { total_ += tasks; }
-    void finished(std::uint64_t done, std::uint64_t failed) {
+    // from_journal: recorded by an earlier run. Such tasks took no time here, so the rate and
+    // the ETA leave the done ones out, and the status line counts them apart.
+    void finished(std::uint64_t done, std::uint64_t failed, bool from_journal = false) {
         done_ += done;
         failed_ += failed;
+        if (from_journal) resumed_ += done;
     }
-    // Of the done ones, these came from the journal of an earlier run: they took no time,
-    // so the rate and the ETA leave them out.
-    void resumed(std::uint64_t tasks) { resumed_ += tasks; }
 
     static constexpr std::uint64_t threshold = 1000;
 

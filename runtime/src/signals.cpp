@@ -96,7 +96,7 @@ void note_stop_signals() {
     for (int signal : stop_signals) handle(signal, on_stop);
 }
 
-void default_stop_signals() {
+void restore_default_stop_signals() {
     for (int signal : stop_signals) handle(signal, SIG_DFL);
     if (int signal = received_stop.exchange(0)) std::raise(signal);
 }

@@ -19,7 +19,7 @@ void restore_default_signals();
 void note_stop_signals();
 // A one-rank program (tasks run inline) has no farm to stop: stop signals get back their
 // default action, and one noted meanwhile is raised again.
-void default_stop_signals();
+void restore_default_stop_signals();
 
 // The task the calling thread runs now (0: none), for the crash report.
 void set_running_task(std::uint64_t task);

@@ -70,9 +70,14 @@ TaskOutput::TaskOutput(const std::string& directory, TaskId task) : turn_(output
     // What was written before this task goes where it was meant to go.
     flush_standard_streams();
     for (int i = 0; i < 2; ++i) {
-        saved_[i] = ::fcntl(i + 1, F_DUPFD_CLOEXEC, 3);  // -1 if the process had it closed
-        ::dup2(files_[i], i + 1);  // not close-on-exec: the task's child processes write there too
+        saved_[i] = ::fcntl(i + 1, F_DUPFD_CLOEXEC, 3);
+        if (saved_[i] >= 0 || errno == EBADF) continue;  // EBADF: the process had it closed
+        int reason = errno;  // out of descriptors, say: leave 1 and 2 as they are
+        if (i == 1) ::close(saved_[0]);
+        for (int j = 0; j < 2; ++j) close_file(files_[j], paths_[j]);
+        throw std::runtime_error(std::string("cannot send the task's output to its files: ") + std::strerror(reason));
     }
+    for (int i = 0; i < 2; ++i) ::dup2(files_[i], i + 1);  // not close-on-exec: the task's child processes write there too
 }
 
 TaskOutput::~TaskOutput() {

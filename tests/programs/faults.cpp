@@ -3,6 +3,7 @@
 // that the job ended in time.
 #include <taskfarm/taskfarm.hpp>
 
+#include <mpi.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +15,15 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+// With FAULTS_SIGNAL_IN_MPI_INIT=USR1, every rank gets SIGUSR1 inside MPI_Init_thread, as a
+// Slurm time-limit warning may reach a job that is still starting (this program's definition
+// stands in for OpenMPI's, which it then calls through the profiling interface).
+extern "C" int MPI_Init_thread(int* argc, char*** argv, int required, int* provided) {
+    if (const char* signal = std::getenv("FAULTS_SIGNAL_IN_MPI_INIT"); signal && std::string(signal) == "USR1")
+        std::raise(SIGUSR1);
+    return PMPI_Init_thread(argc, argv, required, provided);
+}
 
 namespace {
 
