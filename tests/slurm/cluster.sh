@@ -16,7 +16,8 @@ stop_daemon() {  # by PID file, never by name: other Slurms on the machine are n
   local pidfile=$1
   [ -s "$pidfile" ] || return 0
   local pid; pid=$(cat "$pidfile")
-  if kill "$pid" 2>/dev/null; then
+  # A PID file outlives a reboot: the number may now be another program's.
+  if [ "$(cat "/proc/$pid/comm" 2> /dev/null)" = "$(basename "$pidfile" .pid)" ] && kill "$pid" 2>/dev/null; then
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
   fi
@@ -46,8 +47,8 @@ mkdir -p "$dir"
 rm -f "$dir/unavailable"
 stop  # a cluster left over from an earlier run
 
-"$here/../../scripts/install-deps.sh" --slurm || unavailable "the Slurm packages could not be installed"
 [ "$(id -u)" -eq 0 ] || unavailable "the daemons must run as root (slurmd starts jobs as their users)"
+"$here/../../scripts/install-deps.sh" --slurm || unavailable "the Slurm packages could not be installed"
 
 # Another Slurm on these ports would answer our clients in place of ours.
 for port in 6917 6918; do
@@ -114,8 +115,8 @@ for _ in $(seq 150); do
     kill -0 "$(cat "$dir/$daemon.pid" 2> /dev/null)" 2> /dev/null && continue
     echo "FAILED: $daemon died at start-up"; tail -5 "$dir/$daemon.log"; stop; exit 1
   done
-  if scontrol ping >/dev/null 2>&1 && sinfo -h -N -o %t 2>/dev/null | grep -qx idle; then
-    echo "slurm cluster up: $(sinfo -h -o '%P %D %c %t')"
+  if timeout 10 scontrol ping >/dev/null 2>&1 && timeout 10 sinfo -h -N -o %t 2>/dev/null | grep -qx idle; then
+    echo "slurm cluster up: $(timeout 10 sinfo -h -o '%P %D %c %t')"
     exit 0
   fi
   sleep 0.2

@@ -20,12 +20,12 @@ for case in "${cases[@]}"; do
   IFS='|' read -r example arguments expected <<< "$case"
   mkdir "$work/$example" && cd "$work/$example"
   # shellcheck disable=SC2086  # the arguments are words
-  id=$(submit "tf-$example" "$script" "$examples/$example" $arguments) || { echo "FAILED: sbatch"; exit 1; }
+  submit "tf-$example" "$script" "$examples/$example" $arguments > /dev/null || { echo "FAILED: sbatch"; exit 1; }
   cd "$work"
 done
 for case in "${cases[@]}"; do
   IFS='|' read -r example arguments expected <<< "$case"
-  wait_for_jobs "tf-$example" 120 || exit 1
+  wait_for_jobs "tf-$example" 60 || exit 1
   out=$(cat "$work/$example"/tf-"$example"-*.out)
   echo "--- $example $arguments ---"; echo "$out"
   if ! grep -Eq "$expected" <<< "$out"; then

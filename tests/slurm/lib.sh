@@ -24,13 +24,14 @@ wait_for_jobs() {
     fi
     sleep 0.2
   done
-  echo "FAILED: jobs named $name unfinished after $2 s:"; squeue -n "$name" -t all
-  scancel -n "$name"
+  echo "FAILED: jobs named $name unfinished after $2 s:"; timeout 10 squeue -n "$name" -t all
+  timeout 10 scancel -n "$name"
   return 1
 }
 
 # submit NAME SCRIPT ARGS...: submits SCRIPT as job NAME in the current directory; prints the id.
 submit() {
-  local name=$1; shift
-  timeout 30 sbatch --parsable --job-name="$name" "$@" | cut -d';' -f1
+  local name=$1 id; shift
+  id=$(timeout 30 sbatch --parsable --job-name="$name" "$@") || return 1
+  [ -n "$id" ] && echo "${id%%;*}"
 }

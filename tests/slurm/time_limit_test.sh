@@ -37,18 +37,18 @@ grep -qx "all $n results correct" "$name-$last.out" || { echo "FAILED: the last 
 grep -q "progress: $n/$n done ([0-9]* from the journal)" "$name-$last.out" ||
   { echo "FAILED: the last job's progress does not count what it found in the journal"; exit 1; }
 
-# Executions, counted: every input ran; one that ran again had not finished before (its
-# result never reached the client of the job that ran it first).
+# Executions, counted: every input ran, and none whose result reached a client ran again.
 distinct=$(cut -d' ' -f1 "$work/executions" | sort -u | wc -l)
 [ "$distinct" -eq $n ] || { echo "FAILED: $distinct of $n inputs ran"; exit 1; }
+# For each run of an input after its first: the job of the run before must not have seen it
+# finish.
 again=0
-while read -r input; do
-  first_job=$(awk -v i="$input" '$1 == i { print $2; exit }' "$work/executions")
-  if grep -qx "finished $input" "$name-$first_job.out"; then
-    echo "FAILED: input $input finished in job $first_job and ran again"; exit 1
+while read -r input job; do
+  if grep -qx "finished $input" "$name-$job.out"; then
+    echo "FAILED: input $input finished in job $job and ran again"; exit 1
   fi
   again=$((again + 1))
-done < <(cut -d' ' -f1 "$work/executions" | sort -n | uniq -d)
+done < <(awk '$1 in last { print $1, last[$1] } { last[$1] = $2 }' "$work/executions")
 echo "$count jobs; $(wc -l < "$work/executions") executions of $n inputs; ran again (unfinished at a stop): $again"
 # At most the 24 tasks running at each stop run again.
 [ $again -le $((24 * (count - 1))) ] || { echo "FAILED: more ran again than were running at the stops"; exit 1; }
