@@ -54,17 +54,19 @@ if [ "$kind" = pbs ] && pgrep -f "^sleep 6900$" > /dev/null; then
   echo "FAILED: the walltime timer (from qstat: 2 h minus 300 s) outlived the job"; exit 1
 fi
 
-# 240 naps of 0.2 s on 2 workers x 4 threads: 6 s of work, warned after 2 s.
-n=240
+# 480 naps of 0.2 s on 2 workers x 4 threads: 12 s of work, warned once results flow (PBS:
+# its timer, 5 s after the script starts; slow builds such as ThreadSanitizer's start later).
+n=480
 export TASKFARM_THREADS_PER_WORKER=4
 job_command "$program" $n 200 "$work/executions"
 if [ "$kind" = pbs ]; then
-  PBS_WALLTIME=2 FARM_MARGIN=0 "${job[@]}" > first.out 2>&1  # its timer warns
+  PBS_WALLTIME=5 FARM_MARGIN=0 "${job[@]}" > first.out 2>&1  # its timer warns
   status=$?
 else
-  "${job[@]}" > first.out 2>&1 &  # the scheduler warns
+  "${job[@]}" > first.out 2>&1 &  # the scheduler warns, after 16 results
   script_pid=$!
-  sleep 2; kill -USR1 $script_pid
+  for _ in $(seq 600); do [ "$(grep -c '^finished ' first.out)" -ge 16 ] && break; sleep 0.1; done
+  kill -USR1 $script_pid
   wait $script_pid; status=$?
 fi
 grep -v '^finished ' first.out
