@@ -56,6 +56,7 @@ const Setting settings[] = {
     {"isolate", [](const std::string& s, std::string_view t, Options& o) { set_flag(s, t, o.isolate); }, "1"},
     {"retries", [](const std::string& s, std::string_view t, Options& o) { set_number(s, t, o.retries, 0); }, nullptr},
     {"timeout", [](const std::string& s, std::string_view t, Options& o) { set_seconds(s, t, o.timeout); }, nullptr},
+    {"worker-timeout", [](const std::string& s, std::string_view t, Options& o) { set_seconds(s, t, o.worker_timeout); }, nullptr},
     {"journal", [](const std::string&, std::string_view t, Options& o) { o.journal = std::string(t); }, nullptr},
     {"verbose", [](const std::string& s, std::string_view t, Options& o) { set_flag(s, t, o.verbose); }, "1"},
     {"progress", [](const std::string& s, std::string_view t, Options& o) { set_progress(s, t, o.progress); }, "on"},
@@ -109,6 +110,9 @@ Options effective_options(Options given, int& argc, char** argv) {
     if (given.retries < 0) throw ConfigError("Options::retries must be at least 0, not " + std::to_string(given.retries));
     if (!(given.progress_interval.count() > 0))
         throw ConfigError("Options::progress_interval must be more than 0 seconds");
+    if (!(given.worker_timeout.count() >= 0))
+        throw ConfigError("Options::worker_timeout must be 0 (never) or more, not " +
+                          std::to_string(given.worker_timeout.count()) + " s");
     if (!(given.timeout.count() >= 0))
         throw ConfigError("Options::timeout must be 0 (none) or more, not " + std::to_string(given.timeout.count()) + " s");
     // A process has one stdout and one stderr (descriptors 1 and 2): without isolation, two
@@ -124,7 +128,8 @@ std::string describe(const Options& options) {
     return "threads_per_worker=" + std::to_string(options.threads_per_worker) +
            " inline_result_limit=" + std::to_string(options.inline_result_limit) +
            " isolate=" + (options.isolate ? "1" : "0") + " retries=" + std::to_string(options.retries) +
-           " timeout=" + std::to_string(options.timeout.count()) + "s journal=" +
+           " timeout=" + std::to_string(options.timeout.count()) + "s worker_timeout=" +
+           std::to_string(options.worker_timeout.count()) + "s journal=" +
            (options.journal.empty() ? "(none)" : options.journal) + " verbose=" + (options.verbose ? "1" : "0") +
            " progress=" +
            (options.progress == Options::Progress::automatic ? "auto"

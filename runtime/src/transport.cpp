@@ -123,8 +123,16 @@ void Transport::progress_loop() {
     MPI_Request barrier = MPI_REQUEST_NULL;
     unsigned idle_rounds = 0;
     std::optional<std::chrono::steady_clock::time_point> stopping_since;
+    auto next_tick = Clock::now() + tick_interval_;
     try {
         for (;;) {
+            if (tick_) {
+                auto now = Clock::now();
+                if (now >= next_tick) {
+                    next_tick = now + tick_interval_;
+                    tick_(now);
+                }
+            }
             if (int signal = stop_signal()) {
                 int status = 128 + signal;
                 auto now = std::chrono::steady_clock::now();

@@ -10,6 +10,7 @@
 #include <boost/mpi/environment.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -58,6 +59,14 @@ public:
     // Called on the progress thread when a stop signal arrives (signals.hpp); the job ends
     // a moment later, after what is already in flight has been delivered. Set before start.
     void on_stop_signal(std::function<void()> hook) { on_stop_signal_ = std::move(hook); }
+    // Called on the progress thread about every `interval` (never more often; a sleeping
+    // progress thread wakes for it), with the current time: liveness checks and timers.
+    // Set before start.
+    using Clock = std::chrono::steady_clock;
+    void every(Clock::duration interval, std::function<void(Clock::time_point)> tick) {
+        tick_interval_ = interval;
+        tick_ = std::move(tick);
+    }
     // Thread-safe. Encodes the message into the destination's outbox and wakes the progress
     // thread. Large byte strings in the message are moved into the outbox, not copied.
     void post(int destination, Message message);
@@ -85,6 +94,8 @@ private:
     Handler handler_;
     std::function<void()> after_frame_;
     std::function<void()> on_stop_signal_;
+    Clock::duration tick_interval_{};
+    std::function<void(Clock::time_point)> tick_;
     int rank_;
     int size_;
 

@@ -137,10 +137,12 @@ void encode(Message message, Frame& frame) {
                 w.put(std::move(m.payload));
             } else if constexpr (std::is_same_v<M, Fetch> || std::is_same_v<M, Release> || std::is_same_v<M, Started>) {
                 w.put(m.task);
-            } else if constexpr (std::is_same_v<M, Drain>) {
+            } else if constexpr (std::is_same_v<M, Drain> || std::is_same_v<M, Heartbeat>) {
                 // no fields
+            } else if constexpr (std::is_same_v<M, WorkerLost>) {
+                w.put(m.worker);
             } else {
-                static_assert(std::is_same_v<M, Shutdown> || std::is_same_v<M, Stop>);
+                static_assert(std::is_same_v<M, Shutdown> || std::is_same_v<M, Stop> || std::is_same_v<M, Failed>);
                 w.put(m.status);
             }
         },
@@ -209,6 +211,9 @@ std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachme
     case Kind::retry: message = Retry{get_spec(r)}; break;
     case Kind::started: message = Started{r.get<TaskId>()}; break;
     case Kind::drain: message = Drain{}; break;
+    case Kind::heartbeat: message = Heartbeat{}; break;
+    case Kind::worker_lost: message = WorkerLost{r.get<std::int32_t>()}; break;
+    case Kind::failed: message = Failed{r.get<std::int32_t>()}; break;
     default: throw ProtocolError("unknown message kind " + std::to_string(kind));
     }
     return {std::move(message), r.used()};

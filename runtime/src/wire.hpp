@@ -36,6 +36,9 @@ enum class Kind : std::uint8_t {
     retry,       // worker → scheduler: this task failed here; run it again, elsewhere if possible
     started,     // worker → client: a task starts running (sent only when the client keeps a journal)
     drain,       // any rank → scheduler → workers: a stop signal came; start no more tasks
+    heartbeat,   // worker → scheduler: still alive (sent when nothing else was, Options::worker_timeout)
+    worker_lost, // scheduler → client: a worker was not heard from in time; what it held is gone
+    failed,      // any rank → every rank: this rank failed and ends the job with this status
 };
 
 struct TaskSpec {
@@ -113,7 +116,24 @@ struct Drain {
     friend bool operator==(const Drain&, const Drain&) = default;
 };
 
-using Message = std::variant<Submit, Run, Finished, Done, Fetch, Fetched, Release, Shutdown, Stop, Retry, Started, Drain>;
+struct Heartbeat {
+    friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
+};
+
+struct WorkerLost {
+    std::int32_t worker = 0;
+    friend bool operator==(const WorkerLost&, const WorkerLost&) = default;
+};
+
+// Handled by the transport itself: the sender is about to end the job (MPI_Abort) with this
+// status, so the signal the launcher then sends this rank is not news worth a line.
+struct Failed {
+    std::int32_t status = 0;
+    friend bool operator==(const Failed&, const Failed&) = default;
+};
+
+using Message = std::variant<Submit, Run, Finished, Done, Fetch, Fetched, Release, Shutdown, Stop, Retry, Started, Drain,
+                             Heartbeat, WorkerLost, Failed>;
 
 // What a worker reports when a task throws.
 struct TaskFailure {

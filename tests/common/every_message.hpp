@@ -28,7 +28,10 @@ inline std::vector<Message> every_message() {
             Stop{-1},
             Retry{spec},
             Started{42},
-            Drain{}};
+            Drain{},
+            Heartbeat{},
+            WorkerLost{3},
+            Failed{5}};
 }
 
 }  // namespace taskfarm::detail::samples

@@ -27,6 +27,11 @@ struct Options {
     // A task that runs longer than this fails (0: no limit); an isolated one is stopped
     // when it is reached. TaskOptions can say otherwise.  TASKFARM_TIMEOUT (seconds)
     std::chrono::duration<double> timeout{0};
+    // A worker not heard from for this long (frozen, its node hung, its network lost) is
+    // declared lost: its tasks run on other workers when their retries allow, and fail with
+    // a TaskError otherwise; the job never waits on it (docs/faults.md). 0: never.
+    // TASKFARM_WORKER_TIMEOUT (seconds)
+    std::chrono::duration<double> worker_timeout{60};
     // A file that records every finished task, so that a second run of the same program
     // skips what the first one finished (docs/faults.md).  TASKFARM_JOURNAL
     std::string journal;
