@@ -34,9 +34,11 @@ build: configure
 demo: build
 	mpirun -np $(NP) $(MPIRUN_FLAGS) $(BUILD)/examples/01_square
 
-# CI (CI=true) also runs the suite under AddressSanitizer and UBSan.
+# CI (CI=true) also runs the suite under AddressSanitizer and UBSan. After each suite, no
+# process of it may be left running.
 test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure
+	tests/no_leftover_processes.sh $(CURDIR)/$(BUILD)
 	$(MAKE) fuzz
 	$(if $(CI),$(MAKE) test-asan)
 
@@ -51,11 +53,13 @@ test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTASKFARM_SANITIZE=address,undefined -DTASKFARM_BUILD_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && $(SANITIZER_ENV) $(SANITIZER_CTEST)
+	tests/no_leftover_processes.sh $(CURDIR)/build-asan
 
 test-tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTASKFARM_SANITIZE=thread -DTASKFARM_BUILD_BENCH=OFF
 	cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && $(SANITIZER_ENV) $(SANITIZER_CTEST)
+	tests/no_leftover_processes.sh $(CURDIR)/build-tsan
 
 # Benchmarks side by side with mpi4py.futures and dask, in a Release build (docs/performance.md).
 bench:

@@ -7,7 +7,9 @@
 #include <taskfarm/detail/registry.hpp>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,11 +69,36 @@ void write_all(int fd, const char* data, std::size_t size) {
     }
 }
 
+// In an isolated child, from the kernel when its worker dies (PR_SET_PDEATHSIG): ends the
+// child's whole process group, the child with it. The group is the child's own (so that a
+// timeout can kill what the task started), which puts it out of reach of a launcher that
+// ends a job by killing its ranks' groups (as OpenMPI's does): without this, what the task
+// started would outlive the job, and hold mpirun open through the stdout it inherited.
+// A signal the child catches rather than SIGKILL, since SIGKILL would end the child alone;
+// the last real-time signal, the one a task is least likely to use itself.
+void on_worker_death(int) { ::kill(0, SIGKILL); }
+
 // The child: runs the task, writes its outcome byte and payload to the pipe, and leaves
 // without running anything of the parent's (no destructors, no atexit, no MPI). What the
 // task printed is flushed first, since _exit does not.
-[[noreturn]] void run_child(const TaskSpec& spec, int out, const std::string& output_dir) {
+[[noreturn]] void run_child(const TaskSpec& spec, int out, const std::string& output_dir, pid_t worker) {
+    // Its own process group, so that what the task starts (system("..."), a pipeline) is
+    // killed with it; and the group ends when the worker dies (strictly: the worker's thread
+    // that forked this child, which waits for it). The worker may have died before prctl
+    // ran: then this child has a new parent already, and nothing of the task runs yet.
+    ::setpgid(0, 0);
     restore_default_signals();
+    int worker_death = SIGRTMAX;
+    struct sigaction action {};
+    action.sa_handler = on_worker_death;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(worker_death, &action, nullptr);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, worker_death);
+    ::pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);  // the forking thread's mask is inherited
+    ::prctl(PR_SET_PDEATHSIG, worker_death);
+    if (::getppid() != worker) _exit(121);
     set_running_task(0);  // a task here that calls exit() ends only this child
     auto result = run_here(spec, output_dir);
     flush_standard_streams();
@@ -88,6 +115,7 @@ AttemptResult run_isolated(const TaskSpec& spec, const std::string& output_dir) 
     // what this process had buffered a second time.
     flush_standard_streams();
     auto started = Clock::now();
+    pid_t worker = ::getpid();
     pid_t child = ::fork();
     if (child < 0) {
         ::close(pipe_ends[0]);
@@ -96,12 +124,15 @@ AttemptResult run_isolated(const TaskSpec& spec, const std::string& output_dir) 
     }
     if (child == 0) {
         ::close(pipe_ends[0]);
-        run_child(spec, pipe_ends[1], output_dir);
+        run_child(spec, pipe_ends[1], output_dir, worker);
     }
+    // Here too: the group must exist before a kill(-child) below, whichever runs first
+    // (an error means the child has already made it, or is gone).
+    ::setpgid(child, child);
     ::close(pipe_ends[1]);
     int in = pipe_ends[0];
 
-    std::uint64_t limit_ns = spec.timeout_ns * (spec.elements > 0 ? spec.elements : 1);
+    std::uint64_t limit_ns = time_limit_ns(spec);
     auto deadline = started + std::chrono::nanoseconds(limit_ns);
     Bytes received;
     bool timed_out = false;
@@ -126,7 +157,15 @@ AttemptResult run_isolated(const TaskSpec& spec, const std::string& output_dir) 
         received.insert(received.end(), buffer, buffer + got);
     }
     ::close(in);
-    if (timed_out) ::kill(child, SIGKILL);
+    if (timed_out) ::kill(-child, SIGKILL);
+    // The child's status is looked at before it is reaped (WNOWAIT): until then its pid, and
+    // so its group's id, cannot be reused, and a group left by a child that died badly can
+    // still be killed safely.
+    siginfo_t ended{};
+    while (::waitid(P_PID, static_cast<id_t>(child), &ended, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    bool reported = ended.si_code == CLD_EXITED && ended.si_status == 0 && !received.empty();
+    if (!timed_out && !reported) ::kill(-child, SIGKILL);
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
@@ -160,6 +199,13 @@ AttemptResult run_isolated(const TaskSpec& spec, const std::string& output_dir) 
 }
 
 }  // namespace
+
+std::uint64_t time_limit_ns(const TaskSpec& spec) {
+    constexpr std::uint64_t century_ns = 36525ull * 24 * 3600 * 1'000'000'000;  // as config.cpp's
+    std::uint64_t count = spec.elements > 0 ? spec.elements : 1;
+    if (spec.timeout_ns == 0 || spec.timeout_ns > century_ns / count) return 0;
+    return spec.timeout_ns * count;
+}
 
 AttemptResult run_attempt(const TaskSpec& spec, const Options& options) {
     set_running_task(spec.task);

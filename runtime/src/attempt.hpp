@@ -2,6 +2,7 @@
 // One run (attempt) of a task: on the calling thread, or isolated in a child process that
 // may crash or be stopped without taking its worker down.
 
+#include "config.hpp"  // timeout_nanoseconds, which makes a TaskSpec's timeout_ns
 #include "wire.hpp"
 
 #include <taskfarm/options.hpp>
@@ -23,6 +24,11 @@ struct AttemptResult {
 // stderr go to its files: around the task, or each element of a chunk, in this process
 // or in the isolated child).
 AttemptResult run_attempt(const TaskSpec& spec, const Options& options);
+
+// How long one run of the task may take before it is stopped (isolated) or given up (not):
+// its timeout, and for a chunk its element count times that. 0: no limit, also for a limit
+// past a century, which keeps the deadline arithmetic on steady_clock in range.
+std::uint64_t time_limit_ns(const TaskSpec& spec);
 
 // A failed run with runs left is run again (by the scheduler on another worker, or inline
 // at once). A chunk retries its elements itself; it fails as a whole only when its

@@ -4,8 +4,11 @@
 #include "fingerprint.hpp"
 #include "log.hpp"
 #include "roles.hpp"
+#include "task_output.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 
@@ -14,12 +17,13 @@ namespace detail {
 
 TaskState::~TaskState() { core->forget(*this); }
 
-ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport, Options options)
+ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport, Options options,
+                       std::unique_ptr<Journal> journal)
     : session_(std::move(session)),
       transport_(std::move(transport)),
       workers_(transport_ ? transport_->size() - first_worker_rank : 0),
-      options_(std::move(options)) {
-    if (!options_.journal.empty()) journal_ = std::make_unique<Journal>(options_.journal, program_fingerprint());
+      options_(std::move(options)),
+      journal_(std::move(journal)) {
     if (transport_ && options_.progress != Options::Progress::never)
         progress_ = std::make_unique<ProgressReport>(options_.progress == Options::Progress::always,
                                                      options_.progress_interval);
@@ -37,9 +41,9 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     auto retries = options.retries.value_or(options_.retries);
     auto timeout = options.timeout.value_or(options_.timeout);
     if (retries < 0) throw UsageError("taskfarm: TaskOptions::retries must be at least 0");
-    if (!(timeout.count() >= 0)) throw UsageError("taskfarm: TaskOptions::timeout must be 0 (none) or more");
+    auto timeout_ns = timeout_nanoseconds<UsageError>(timeout, "taskfarm: TaskOptions::timeout");
     TaskSpec spec{0, code.invoker, code.function.module, code.function.offset, static_cast<std::uint32_t>(retries), 1,
-                  static_cast<std::uint64_t>(timeout.count() * 1e9), elements, std::move(args)};
+                  timeout_ns, elements, std::move(args)};
 
     std::unique_lock lock(mutex_);
     if (closed_) throw UsageError("taskfarm: submit after the farm has shut down");
@@ -59,7 +63,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
         lock.unlock();
         if (journal_) journal_->record_started(key);
         for (;;) {
-            auto attempt = run_attempt(spec, options_);
+            auto attempt = run_inline(spec);
             if (runs_again(attempt, spec)) {
                 ++spec.attempt;
                 continue;
@@ -75,6 +79,44 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     if (journal_) journal_keys_.emplace(task->id, key);
     transport_->post(scheduler_rank, Submit{std::move(spec)});
     return task;
+}
+
+// Inline, a task with a timeout that is not isolated runs on a thread of its own, so that
+// the client can stop waiting at the limit, as a worker does: the thread cannot be stopped,
+// so it is given up and runs on (with its copy of the task) until the process ends.
+AttemptResult ClientCore::run_inline(const TaskSpec& spec) {
+    auto limit_ns = time_limit_ns(spec);
+    if (options_.isolate || limit_ns == 0) return run_attempt(spec, options_);
+    struct Shared {
+        std::mutex mutex;
+        std::condition_variable done;
+        std::optional<AttemptResult> result;
+    };
+    auto shared = std::make_shared<Shared>();
+    std::thread runner([shared, spec, options = options_] {
+        auto result = run_attempt(spec, options);
+        std::lock_guard lock(shared->mutex);
+        shared->result = std::move(result);
+        shared->done.notify_one();
+    });
+    auto limit = std::chrono::nanoseconds(limit_ns);
+    std::unique_lock lock(shared->mutex);
+    if (shared->done.wait_for(lock, limit, [&] { return shared->result.has_value(); })) {
+        lock.unlock();
+        runner.join();
+        return std::move(*shared->result);
+    }
+    lock.unlock();
+    runner.detach();
+    task_output_turn_given_up();  // it may hold descriptors 1 and 2 (task_output_dir)
+    log_line("task " + std::to_string(spec.task) +
+             " ran over its timeout; without isolation it cannot be stopped, so its thread is given up (it runs "
+             "on, using what it uses, until the process ends)");
+    AttemptResult result;
+    result.outcome = Outcome::error;
+    result.run_time = limit;
+    result.payload = encode_timeout(limit_ns, limit_ns, static_cast<std::int32_t>(spec.attempt));
+    return result;
 }
 
 bool ClientCore::complete_from_journal(TaskState& task, const TaskKey& key) {
@@ -112,10 +154,14 @@ std::vector<std::shared_ptr<TaskState>> ClientCore::submit_chunk(const TaskCode&
 
 void ClientCore::on_message(int source, Message&& message) {
     std::lock_guard lock(mutex_);
+    // A worker declared lost may wake up and speak again: what it says no longer counts.
+    if (std::find(lost_workers_.begin(), lost_workers_.end(), source) != lost_workers_.end()) return;
     std::visit(
         [&](auto& m) {
             using M = std::decay_t<decltype(m)>;
-            if constexpr (std::is_same_v<M, Started>) {
+            if constexpr (std::is_same_v<M, WorkerLost>) {
+                worker_lost(m.worker);
+            } else if constexpr (std::is_same_v<M, Started>) {
                 if (auto key = journal_keys_.find(m.task); key != journal_keys_.end()) journal_->record_started(key->second);
             } else if constexpr (std::is_same_v<M, Finished> || std::is_same_v<M, Fetched>) {
                 if constexpr (std::is_same_v<M, Finished>) {
@@ -145,6 +191,19 @@ void ClientCore::on_message(int source, Message&& message) {
             }
         },
         message);
+}
+
+void ClientCore::worker_lost(int worker) {
+    lost_workers_.push_back(worker);
+    for (auto& [id, task] : live_) {
+        if (task->status != TaskStatus::held || task->holder != worker || task->fetched) continue;
+        // Counted as finished when it arrived as held: change its outcome without counting again.
+        task->status = TaskStatus::error;
+        task->payload = encode_failure({"taskfarm::WorkerLost",
+                                        "its result was held on worker rank " + std::to_string(worker) +
+                                            ", which was declared lost before the result was fetched",
+                                        worker, "", 1});
+    }
 }
 
 void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal) {
@@ -319,10 +378,23 @@ bool ClientCore::closed() {
     return closed_;
 }
 
+void ClientCore::fetch_held_results(std::unique_lock<std::mutex>& lock) {
+    auto unfetched = [this] {
+        return std::any_of(live_.begin(), live_.end(), [](auto& entry) {
+            return entry.second->status == TaskStatus::held && !entry.second->fetched;
+        });
+    };
+    for (auto& [id, task] : live_)
+        if (task->status == TaskStatus::held) request_fetch(*task);
+    // A holder that is lost turns its results into errors (worker_lost), so this ends.
+    while (unfetched()) changed_.wait(lock);
+}
+
 void ClientCore::shutdown(int status) {
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         if (closed_) return;
+        if (transport_) fetch_held_results(lock);
         closed_ = true;
         progress_.reset();  // its last line, before the farm goes
         if (transport_) {
@@ -331,7 +403,10 @@ void ClientCore::shutdown(int status) {
         }
     }
     changed_.notify_all();
-    if (transport_) transport_->join();
+    if (transport_) {
+        transport_->join();
+        if (transport_->ended_together()) session_->mark_ending_together();
+    }
     session_.reset();  // finalises MPI once every rank has reached this point
 }
 

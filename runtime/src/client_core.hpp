@@ -1,6 +1,7 @@
 #pragma once
 // The client's side of the farm: task states, and the messages that resolve them.
 
+#include "attempt.hpp"
 #include "journal.hpp"
 #include "progress.hpp"
 #include "transport.hpp"
@@ -73,8 +74,10 @@ struct TaskState {
 
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
 public:
-    // Without a transport, tasks run inline as they are submitted.
-    ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport, Options options);
+    // Without a transport, tasks run inline as they are submitted. journal: opened at
+    // start-up when Options::journal names one (start-up is agreed on, so it opens first).
+    ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport, Options options,
+               std::unique_ptr<Journal> journal);
 
     // elements: a map's chunk of that many elements; 0 for a plain task.
     std::shared_ptr<TaskState> submit(const TaskCode& code, Bytes args, const TaskOptions& options,
@@ -99,6 +102,7 @@ public:
 
 private:
     void on_message(int source, Message&& message);
+    AttemptResult run_inline(const TaskSpec& spec);
     // From the journal: the task's result if an earlier run finished it, or its failure if
     // it is poison. Needs mutex_ held.
     bool complete_from_journal(TaskState& task, const TaskKey& key);
@@ -108,6 +112,11 @@ private:
     // from_journal: the result was recorded by an earlier run (progress counts it apart).
     void complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal = false);
     void count_progress(const TaskState& task, bool from_journal);
+    // The scheduler declared this worker lost: the results it held are gone.
+    void worker_lost(int worker);
+    // Before the farm ends: brings over every result a live Future refers to that is still
+    // held on its worker, so that get() works after shutdown too. Needs mutex_ held.
+    void fetch_held_results(std::unique_lock<std::mutex>& lock);
     void wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload);
     void throw_if_closed() const;
 
@@ -122,6 +131,7 @@ private:
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ProgressReport> progress_;
     std::unordered_map<TaskId, TaskKey> journal_keys_;  // tasks sent out, while a journal is kept
+    std::vector<int> lost_workers_;  // declared lost by the scheduler: their messages are ignored
     TaskId next_id_ = 1;
     bool closed_ = false;
 };

@@ -5,9 +5,13 @@
 
 #include <taskfarm/options.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace taskfarm::detail {
 
@@ -19,9 +23,35 @@ public:
 // The options in force. Takes the --taskfarm-* flags out of argv (argv[argc] stays null).
 // Throws ConfigError for a value that makes no sense or an unknown flag, naming it.
 Options effective_options(Options given, int& argc, char** argv);
+// Every setting in force as (name, value): ("threads_per_worker", "1"), ...; ranks compare them
+// at start-up.
+std::vector<std::pair<std::string, std::string>> settings_of(const Options& options);
 // "threads_per_worker=1 inline_result_limit=262144 ...", for --taskfarm-verbose.
 std::string describe(const Options& options);
 // TASKFARM_THREADS_PER_WORKER for "threads-per-worker".
 std::string environment_variable(std::string_view setting);
+
+// The most threads_per_worker may be on this machine, and what sets it: 4096, or less when
+// RLIMIT_NPROC or /proc/sys/kernel/threads-max allow fewer (config.cpp says why).
+struct ThreadLimit {
+    int most;
+    std::string set_by;  // "taskfarm's limit on threads per worker", "/proc/sys/kernel/threads-max", ...
+};
+ThreadLimit threads_per_worker_limit();
+
+// Every timeout (Options::timeout, TaskOptions::timeout, Options::worker_timeout) as the
+// nanoseconds a TaskSpec carries: 0 means none, and so do inf and anything of a century or
+// more (beyond what nanosecond arithmetic on a clock can hold). Empty when the timeout is
+// fine; else why not, naming it `name`: negative or NaN, or more than 0 but under 1 ns
+// (which would round to 0 and silently mean no limit).
+std::string timeout_problem(std::chrono::duration<double> timeout, std::string_view name, std::uint64_t& nanoseconds);
+
+// The same, throwing Error (ConfigError at start-up, UsageError at submit) for a bad value.
+template <class Error = ConfigError>
+std::uint64_t timeout_nanoseconds(std::chrono::duration<double> timeout, std::string_view name) {
+    std::uint64_t nanoseconds = 0;
+    if (auto problem = timeout_problem(timeout, name, nanoseconds); !problem.empty()) throw Error(problem);
+    return nanoseconds;
+}
 
 }  // namespace taskfarm::detail

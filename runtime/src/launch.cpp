@@ -1,31 +1,30 @@
 // Start-up and the end of the job: which rank plays which role, the checks every rank
-// must pass before a farm runs, and the exit status every rank leaves with.
+// must pass before a farm runs (agreed by all ranks, startup.hpp), and the exit status every
+// rank leaves with.
 
 #include "client_core.hpp"
 #include "config.hpp"
 #include "fingerprint.hpp"
+#include "journal.hpp"
 #include "log.hpp"
 #include "roles.hpp"
 #include "signals.hpp"
+#include "startup.hpp"
 #include "task_output.hpp"
 
 #include <taskfarm/launch.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <iomanip>
-#include <sstream>
 
 namespace taskfarm {
 namespace detail {
-namespace {
 
-// Exit statuses of a job that could not start.
-constexpr int status_too_few_ranks = 2;
-constexpr int status_mismatched_programs = 3;
-constexpr int status_bad_configuration = 4;
-constexpr int status_bad_journal = 5;
+void link_mpi_guard();  // mpi_guard.cpp: MPI called inside a task fails that task
+
+namespace {
 
 [[noreturn]] void on_terminate() {
     if (std::current_exception()) {
@@ -35,61 +34,30 @@ constexpr int status_bad_journal = 5;
     fatal("std::terminate was called");
 }
 
-std::string hex(std::uint64_t value) {
-    std::ostringstream out;
-    out << std::hex << std::setw(16) << std::setfill('0') << value;
-    return out.str();
+// One farm per process: MPI cannot be initialised again once finalised, and a second farm
+// inside a running one (a library calling initialize while the program holds a Client, or a
+// task doing it on a worker) would wait on ranks that never join it.
+void claim_the_process() {
+    static std::atomic<bool> claimed{false};
+    if (current_task() != 0)
+        throw UsageError("taskfarm: initialize (or run) was called inside a task; a task runs on a worker of the farm "
+                         "that is already running: submit more tasks from the client instead");
+    if (claimed.exchange(true))
+        throw UsageError("taskfarm: initialize (or run) was called a second time in this process; a process runs one "
+                         "farm, and MPI cannot be started twice: use the Client the first call gave");
 }
 
-// Rank 0 explains why the job cannot start; every rank then leaves with `status`.
-int refuse_to_start(const MpiSession& session, const std::string& reason, int status) {
-    if (session.rank() == 0) log_line(reason);
-    return status;
-}
-
-// Returns 0 when the farm may start, or the status the job must end with.
-int check_startup(const MpiSession& session, const char* program) {
-    if (session.size() == 2) {
-        return refuse_to_start(
-            session,
-            std::string("a farm needs at least 3 ranks (rank 0 schedules, rank 1 runs your client code, ranks 2.. "
-                        "are workers), but this job has 2. Run with -np 3 or more, e.g. `mpirun -np 4 ") +
-                program + "`, or with no launcher (or -np 1) to run every task inline.",
-            status_too_few_ranks);
-    }
-    auto fingerprints = session.all_gather(program_fingerprint());
-    for (std::size_t rank = 1; rank < fingerprints.size(); ++rank) {
-        if (fingerprints[rank] != fingerprints[0]) {
-            return refuse_to_start(session,
-                                   "ranks run different programs: rank 0 has fingerprint " + hex(fingerprints[0]) +
-                                       " and rank " + std::to_string(rank) + " has " + hex(fingerprints[rank]) +
-                                       ". Every rank of a farm must run the same build of the same binary.",
-                                   status_mismatched_programs);
-        }
-    }
-    return 0;
-}
-
-// The directories the options name: this rank's log file, and on a rank that runs tasks the
-// tasks' output. One that cannot be made or written ends the job, as a bad setting does.
-void prepare_directories(const Options& options, bool runs_tasks) {
-    try {
-        if (!options.log_dir.empty()) log_to_directory(options.log_dir);
-        if (runs_tasks && !options.task_output_dir.empty()) make_task_output_directory(options.task_output_dir);
-    } catch (const std::exception& e) {
-        log_line(std::string("bad configuration: ") + e.what());
-        abort_job(status_bad_configuration);
-    }
+Role role_of(int rank, int size) {
+    if (size == 1) return Role::inline_client;
+    return rank == scheduler_rank ? Role::scheduler : rank == client_rank ? Role::client : Role::worker;
 }
 
 // --taskfarm-verbose: rank 0 prints the configuration and which rank is what, where.
-void print_layout(const MpiSession& session, const Options& options) {
-    auto hosts = session.all_gather(host_name());
-    if (session.rank() != 0) return;
-    std::string layout = "configuration: " + describe(options) + "\nlayout: " + std::to_string(session.size()) + " ranks";
-    for (std::size_t rank = 0; rank < hosts.size(); ++rank) {
-        auto role = rank == scheduler_rank ? "scheduler" : rank == client_rank ? "client" : "worker";
-        layout += "\n  rank " + std::to_string(rank) + " " + role + "@" + hosts[rank];
+void print_layout(const std::vector<StartupReport>& reports, const Options& options) {
+    std::string layout = "configuration: " + describe(options) + "\nlayout: " + std::to_string(reports.size()) + " ranks";
+    for (std::size_t rank = 0; rank < reports.size(); ++rank) {
+        auto role = role_of(static_cast<int>(rank), static_cast<int>(reports.size()));
+        layout += "\n  rank " + std::to_string(rank) + " " + std::string(role_name(role)) + "@" + reports[rank].host;
     }
     log_line(layout);
 }
@@ -97,52 +65,96 @@ void print_layout(const MpiSession& session, const Options& options) {
 struct Startup {
     std::shared_ptr<MpiSession> session;
     Options options;
-    int early_status = 0;  // non-zero: the job ends now with this status
+    std::unique_ptr<Journal> journal;  // the client's, opened before the farm starts
+    std::vector<std::string> hosts;    // by rank
+    int early_status = 0;              // non-zero: the job ends now with this status, on every rank
 };
 
+// What this rank can check by itself; a failure goes into the report rather than ending the
+// rank, so that every rank learns of it in the agreement.
+StartupReport check_this_rank(Startup& startup, Role role, int& argc, char**& argv, const Options& given) {
+    StartupReport report;
+    report.fingerprint = program_fingerprint();
+    report.host = host_name();
+    try {
+        startup.options = effective_options(given, argc, argv);
+        report.settings = settings_of(startup.options);
+        const auto& options = startup.options;
+        bool runs_tasks = role == Role::worker || role == Role::inline_client;
+        try {
+            if (!options.log_dir.empty()) log_to_directory(options.log_dir);
+            if (runs_tasks && !options.task_output_dir.empty()) make_task_output_directory(options.task_output_dir);
+        } catch (const std::exception& e) {
+            throw ConfigError(e.what());
+        }
+        bool client = role == Role::client || role == Role::inline_client;
+        if (client && !options.journal.empty())
+            startup.journal = std::make_unique<Journal>(options.journal, report.fingerprint);
+    } catch (const ConfigError& e) {
+        report = {status_bad_configuration, std::string("bad configuration: ") + e.what(), report.fingerprint,
+                  report.host, {}};
+    } catch (const JournalError& e) {
+        report.status = status_bad_journal;
+        report.failure = std::string("journal: ") + e.what();
+    } catch (...) {
+        auto error = describe_current_exception();
+        report.status = 1;
+        report.failure = "start-up failed: " + error.type_name + ": " + error.message;
+    }
+    return report;
+}
+
 Startup start(int& argc, char**& argv, const Options& given) {
+    link_mpi_guard();
+    claim_the_process();
     std::set_terminate(on_terminate);
     keep_original_stderr();  // before any task's output is sent elsewhere
     note_stop_signals();
     Startup startup;
     startup.session = std::make_shared<MpiSession>(argc, argv);
     auto& session = *startup.session;
-    set_identity(session.rank(), Role::unknown);
-    try {
-        startup.options = effective_options(given, argc, argv);
-    } catch (const ConfigError& e) {
-        startup.early_status = refuse_to_start(session, std::string("bad configuration: ") + e.what(),
-                                               status_bad_configuration);
+    auto role = role_of(session.rank(), session.size());
+    set_identity(session.rank(), role);
+
+    auto report = check_this_rank(startup, role, argc, argv, given);
+    std::vector<StartupReport> reports;
+    if (session.size() == 1) {
+        reports.push_back(std::move(report));
+    } else {
+        for (const auto& bytes : session.all_gather(encode_report(report))) reports.push_back(decode_report(bytes));
+    }
+    auto verdict = agree_on_startup(reports, argc > 0 ? argv[0] : "your_program");
+    for (const auto& line : verdict.lines)
+        if (line.rank == session.rank()) log_line(line.text);
+    if (verdict.status != 0) {
+        session.mark_ending_together();  // every rank leaves here, with the same status
+        startup.early_status = verdict.status;
         return startup;
     }
-    if (session.size() == 1) {
+    for (const auto& r : reports) startup.hosts.push_back(r.host);
+    if (startup.journal)  // damaged records it skipped, a torn tail it cut off: said, never silent
+        for (const auto& warning : startup.journal->warnings()) log_line(warning);
+    if (role == Role::inline_client) {
         restore_default_stop_signals();
-        set_identity(0, Role::inline_client);
-        prepare_directories(startup.options, true);
         if (startup.options.verbose) log_line("configuration: " + describe(startup.options) + "; one rank: tasks run inline");
         return startup;
     }
-    startup.early_status = check_startup(session, argc > 0 ? argv[0] : "your_program");
-    if (startup.early_status == 0) {
-        install_signal_handlers();
-        auto role = session.rank() == scheduler_rank ? Role::scheduler
-                    : session.rank() == client_rank  ? Role::client
-                                                     : Role::worker;
-        set_identity(session.rank(), role);
-        prepare_directories(startup.options, role == Role::worker);
-        if (startup.options.verbose) print_layout(session, startup.options);
-    }
+    install_signal_handlers();
+    if (startup.options.verbose && session.rank() == 0) print_layout(reports, startup.options);
     return startup;
 }
 
 // Serves as scheduler or worker until the client is done; returns the job's status.
-int serve(std::shared_ptr<MpiSession> session, const Options& options) {
+int serve(Startup startup) {
+    auto& session = startup.session;
     int status;
     bool abandoned_task = false;
     {
         Transport transport(session->world());
-        status = session->rank() == scheduler_rank ? serve_scheduler(transport, options)
-                                                   : serve_worker(transport, options, abandoned_task);
+        status = session->rank() == scheduler_rank ? serve_scheduler(transport, startup.options, startup.hosts)
+                                                   : serve_worker(transport, startup.options, abandoned_task);
+        transport.join();
+        if (transport.ended_together()) session->mark_ending_together();
     }
     session.reset();
     if (abandoned_task) {
@@ -153,10 +165,12 @@ int serve(std::shared_ptr<MpiSession> session, const Options& options) {
 }
 
 // A client that calls exit() while its farm runs: the farm is shut down with that status,
-// as if the client had returned it, rather than left to die when the process goes.
+// as if the client had returned it, rather than left to die when the process goes. Only in
+// the process that runs the farm: a child a task or the client forked runs exit handlers too.
 std::weak_ptr<ClientCore> running_client;
 
 void shut_down_at_exit(int status, void*) {
+    if (!in_farm_process()) return;
     auto core = running_client.lock();
     if (!core || core->closed()) return;
     log_line("the client called exit(" + std::to_string(status) +
@@ -164,17 +178,12 @@ void shut_down_at_exit(int status, void*) {
     core->shutdown(status);
 }
 
-Client make_client(std::shared_ptr<MpiSession> session, const Options& options) {
+Client make_client(Startup startup) {
     std::unique_ptr<Transport> transport;
-    bool farm = session->size() > 1;
-    if (farm) transport = std::make_unique<Transport>(session->world());
-    std::shared_ptr<ClientCore> core;
-    try {
-        core = std::make_shared<ClientCore>(std::move(session), std::move(transport), options);
-    } catch (const JournalError& e) {
-        log_line(std::string("journal: ") + e.what());
-        abort_job(status_bad_journal);
-    }
+    bool farm = startup.session->size() > 1;
+    if (farm) transport = std::make_unique<Transport>(startup.session->world());
+    auto core = std::make_shared<ClientCore>(std::move(startup.session), std::move(transport), startup.options,
+                                             std::move(startup.journal));
     if (farm) {
         running_client = core;
         static bool registered = on_exit(shut_down_at_exit, nullptr) == 0;
@@ -188,10 +197,9 @@ Client make_client(std::shared_ptr<MpiSession> session, const Options& options) 
 int run(int& argc, char**& argv, std::function<int(Client&)> client_main, const Options& options) {
     auto startup = start(argc, argv, options);
     if (startup.early_status != 0) return startup.early_status;
-    if (startup.session->size() > 1 && startup.session->rank() != client_rank)
-        return serve(std::move(startup.session), startup.options);
+    if (startup.session->size() > 1 && startup.session->rank() != client_rank) return serve(std::move(startup));
 
-    auto client = make_client(std::move(startup.session), startup.options);
+    auto client = make_client(std::move(startup));
     int status;
     try {
         status = client_main(client);
@@ -212,8 +220,8 @@ Client initialize(int& argc, char**& argv, const Options& options) {
         std::exit(startup.early_status);
     }
     if (startup.session->size() > 1 && startup.session->rank() != detail::client_rank)
-        std::exit(detail::serve(std::move(startup.session), startup.options));
-    return detail::make_client(std::move(startup.session), startup.options);
+        std::exit(detail::serve(std::move(startup)));
+    return detail::make_client(std::move(startup));
 }
 
 }  // namespace taskfarm

@@ -6,6 +6,9 @@
 
 #include <taskfarm/options.hpp>
 
+#include <string>
+#include <vector>
+
 namespace taskfarm::detail {
 
 constexpr int scheduler_rank = 0;
@@ -23,9 +26,11 @@ inline WindowPolicy window_policy(int threads_per_worker) {
 }
 
 // Each serves until the client shuts the farm down and returns the job's exit status.
-int serve_scheduler(Transport& transport, const Options& options);
-// abandoned_task: a task was still running at shutdown; its thread is detached, so the
-// process must end without running static destructors under it.
+// hosts: each rank's host, by rank, for the lines that name a worker.
+int serve_scheduler(Transport& transport, const Options& options, const std::vector<std::string>& hosts);
+// abandoned_task: a task was still running at shutdown, or a thread was given up (a task
+// over its timeout, not isolated); such threads are detached, so the process must end
+// without running static destructors under them.
 int serve_worker(Transport& transport, const Options& options, bool& abandoned_task);
 
 }  // namespace taskfarm::detail

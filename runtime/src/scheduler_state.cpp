@@ -1,15 +1,24 @@
 #include "scheduler_state.hpp"
 
+#include "startup.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
 namespace taskfarm::detail {
 
-SchedulerState::SchedulerState(std::vector<int> workers, WindowPolicy window) : policy_(window) {
+SchedulerState::SchedulerState(std::vector<int> workers, WindowPolicy window, Liveness liveness)
+    : policy_(window), liveness_(liveness), now_(liveness.start) {
     if (workers.empty()) throw std::invalid_argument("a scheduler needs at least one worker");
     if (window.min == 0 || window.max < window.min)
         throw std::invalid_argument("a scheduler's window must be at least 1 and its maximum at least its minimum");
-    for (int rank : workers) workers_.push_back({rank, 0, policy_.min});
+    for (int rank : workers) {
+        if (rank < 0) throw std::invalid_argument("a worker's rank must be 0 or more");
+        if (static_cast<std::size_t>(rank) >= worker_index_.size()) worker_index_.resize(std::size_t(rank) + 1, -1);
+        worker_index_[std::size_t(rank)] = static_cast<int>(workers_.size());
+        workers_.push_back({rank, 0, policy_.min, 0, liveness.start});
+    }
+    live_workers_ = workers_.size();
 }
 
 void SchedulerState::task_submitted(TaskSpec spec) {
@@ -24,10 +33,10 @@ void SchedulerState::task_submitted(TaskSpec spec) {
 void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time) {
     if (stopped_) return;
     auto running = running_.find(task);
-    if (running == running_.end() || running->second != worker)
+    if (running == running_.end() || running->second.worker != worker)
         throw ProtocolError("rank " + std::to_string(worker) + " reported task " + std::to_string(task) +
                             " done, but it was not running there");
-    running_.erase(running);
+    forget_sent(task);
     auto& w = this->worker(worker);
     --w.in_flight;
     learn_run_time(w, run_time);
@@ -42,18 +51,22 @@ void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::
 void SchedulerState::task_retried(int worker, TaskSpec spec) {
     if (stopped_) return;
     auto running = running_.find(spec.task);
-    if (running == running_.end() || running->second != worker)
+    if (running == running_.end() || running->second.worker != worker)
         throw ProtocolError("rank " + std::to_string(worker) + " asked to retry task " + std::to_string(spec.task) +
                             ", which was not running there");
-    running_.erase(running);
+    forget_sent(spec.task);
     --this->worker(worker).in_flight;
     if (released_.erase(spec.task) == 0) {
         avoid_[spec.task] = worker;
-        auto at = std::lower_bound(queue_.begin(), queue_.end(), spec.task,
-                                   [](const TaskSpec& queued, TaskId id) { return queued.task < id; });
-        queue_.insert(at, std::move(spec));
+        requeue(std::move(spec));
     }
     dispatch();
+}
+
+void SchedulerState::requeue(TaskSpec spec) {
+    auto at = std::lower_bound(queue_.begin(), queue_.end(), spec.task,
+                               [](const TaskSpec& queued, TaskId id) { return queued.task < id; });
+    queue_.insert(at, std::move(spec));
 }
 
 void SchedulerState::task_released(TaskId task) {
@@ -64,7 +77,7 @@ void SchedulerState::task_released(TaskId task) {
     } else if (auto running = running_.find(task); running != running_.end()) {
         // The worker drops it if it has not started; otherwise the result is freed when done.
         released_.insert(task);
-        actions_.push_back(ReleaseResult{running->second, task});
+        actions_.push_back(ReleaseResult{running->second.worker, task});
     } else if (is_queued(task)) {
         released_.insert(task);
     }
@@ -74,32 +87,98 @@ void SchedulerState::task_released(TaskId task) {
 void SchedulerState::shutdown_requested(int status) {
     if (stopped_) return;
     stopped_ = true;
-    for (const auto& worker : workers_) actions_.push_back(StopWorker{worker.rank, status});
-    actions_.push_back(FinishScheduler{});
+    for (const auto& worker : workers_)
+        if (!worker.lost) actions_.push_back(StopWorker{worker.rank, status});
+    if (live_workers_ == workers_.size()) actions_.push_back(FinishScheduler{});
+    else actions_.push_back(AbortJob{status != 0 ? status : status_worker_lost});
 }
 
 void SchedulerState::drain_requested() {
     if (stopped_ || draining_) return;
     draining_ = true;
-    for (const auto& worker : workers_) actions_.push_back(DrainWorker{worker.rank});
+    for (const auto& worker : workers_)
+        if (!worker.lost) actions_.push_back(DrainWorker{worker.rank});
+}
+
+void SchedulerState::worker_heard(int worker) {
+    if (auto* w = find_worker(worker)) w->heard = now_;
+}
+
+void SchedulerState::time_passed(Clock::time_point now) {
+    auto since_last = now - now_;
+    now_ = now;
+    if (stopped_ || liveness_.timeout.count() <= 0) return;
+    // A long gap means the scheduler itself did not run (a laptop that slept, a stalled
+    // node): what the workers sent meanwhile is still unread, so nobody counts as silent.
+    if (since_last > liveness_.timeout / 2) {
+        for (auto& worker : workers_) worker.heard = now;
+        return;
+    }
+    for (auto& worker : workers_)
+        if (!worker.lost && now - worker.heard > liveness_.timeout) lose(worker);
+}
+
+bool SchedulerState::is_lost(int worker) const {
+    const auto* w = find_worker(worker);
+    return w && w->lost;
+}
+
+void SchedulerState::lose(Worker& worker) {
+    worker.lost = true;
+    --live_workers_;
+    LoseWorker lost{worker.rank, 0, 0};
+    // Its tasks, queued or running there, in id order so that reruns keep their place.
+    std::vector<std::pair<TaskId, Placement>> stranded;
+    for (const auto& [task, placement] : running_)
+        if (placement.worker == worker.rank) stranded.emplace_back(task, placement);
+    std::sort(stranded.begin(), stranded.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    for (const auto& [task, placement] : stranded) {
+        auto copy = rerunnable_.find(task);
+        bool wanted = released_.erase(task) == 0;
+        if (wanted && copy != rerunnable_.end()) {
+            auto spec = std::move(copy->second);
+            ++spec.attempt;  // the lost run counts as one
+            requeue(std::move(spec));
+            ++lost.tasks_rerun;
+        } else if (wanted) {
+            actions_.push_back(FailTask{task, worker.rank, placement.attempt});
+            ++lost.tasks_failed;
+        }
+        forget_sent(task);
+    }
+    worker.in_flight = 0;
+    std::erase_if(holder_, [&](auto& held) { return held.second == worker.rank; });
+    // LoseWorker first: the client must know before it reads the failures that name it.
+    actions_.insert(actions_.end() - static_cast<std::ptrdiff_t>(lost.tasks_failed), lost);
+    dispatch();
 }
 
 std::vector<SchedulerAction> SchedulerState::take_actions() { return std::exchange(actions_, {}); }
 
 std::size_t SchedulerState::in_flight(int worker) const {
-    for (const auto& w : workers_)
-        if (w.rank == worker) return w.in_flight;
-    return 0;
+    const auto* w = find_worker(worker);
+    return w ? w->in_flight : 0;
 }
 
 std::size_t SchedulerState::window(int worker) const {
-    for (const auto& w : workers_)
-        if (w.rank == worker) return w.window;
-    return 0;
+    const auto* w = find_worker(worker);
+    return w ? w->window : 0;
+}
+
+SchedulerState::Worker* SchedulerState::find_worker(int rank) {
+    if (rank < 0 || static_cast<std::size_t>(rank) >= worker_index_.size()) return nullptr;
+    int index = worker_index_[std::size_t(rank)];
+    return index < 0 ? nullptr : &workers_[std::size_t(index)];
+}
+
+const SchedulerState::Worker* SchedulerState::find_worker(int rank) const {
+    return const_cast<SchedulerState*>(this)->find_worker(rank);
 }
 
 SchedulerState::Worker& SchedulerState::worker(int rank) {
-    return *std::find_if(workers_.begin(), workers_.end(), [&](const Worker& w) { return w.rank == rank; });
+    auto* w = find_worker(rank);
+    if (!w) throw ProtocolError("rank " + std::to_string(rank) + " is not a worker");
+    return *w;
 }
 
 void SchedulerState::learn_run_time(Worker& worker, std::chrono::nanoseconds run_time) {
@@ -125,20 +204,28 @@ void SchedulerState::dispatch() {
             queue_.pop_front();
             continue;
         }
-        // The worker with the most room left in its window; not the one a retried task
-        // failed on, unless it is the only worker.
+        if (live_workers_ == 0) {  // every worker was lost: nothing will ever run it
+            actions_.push_back(FailTask{task, -1, queue_.front().attempt});
+            avoid_.erase(task);
+            queue_.pop_front();
+            continue;
+        }
+        // The live worker with the most room left in its window; not the one a retried task
+        // failed on, unless it is the only one.
         int avoid = -1;
-        if (auto it = avoid_.find(task); it != avoid_.end() && workers_.size() > 1) avoid = it->second;
-        auto roomier = [avoid](const Worker& a, const Worker& b) {
-            if ((a.rank == avoid) != (b.rank == avoid)) return b.rank == avoid;
-            return a.in_flight + b.window < b.in_flight + a.window;
-        };
-        auto least_busy = std::min_element(workers_.begin(), workers_.end(), roomier);
-        if (least_busy->in_flight >= least_busy->window || least_busy->rank == avoid) return;
+        if (auto it = avoid_.find(task); it != avoid_.end() && live_workers_ > 1) avoid = it->second;
+        Worker* roomiest = nullptr;
+        for (auto& w : workers_) {
+            if (w.lost || w.rank == avoid) continue;
+            if (!roomiest || w.in_flight + roomiest->window < roomiest->in_flight + w.window) roomiest = &w;
+        }
+        if (!roomiest || roomiest->in_flight >= roomiest->window) return;
         avoid_.erase(task);
-        ++least_busy->in_flight;
-        running_.emplace(queue_.front().task, least_busy->rank);
-        actions_.push_back(SendTask{least_busy->rank, std::move(queue_.front())});
+        ++roomiest->in_flight;
+        auto& spec = queue_.front();
+        running_.emplace(task, Placement{roomiest->rank, spec.attempt});
+        if (liveness_.timeout.count() > 0 && spec.attempt <= spec.retries) rerunnable_.emplace(task, spec);
+        actions_.push_back(SendTask{roomiest->rank, std::move(spec)});
         queue_.pop_front();
     }
 }

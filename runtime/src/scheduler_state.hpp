@@ -36,7 +36,30 @@ struct DrainWorker {
 struct FinishScheduler {
     friend bool operator==(const FinishScheduler&, const FinishScheduler&) = default;
 };
-using SchedulerAction = std::variant<SendTask, ReleaseResult, StopWorker, DrainWorker, FinishScheduler>;
+// A worker was not heard from in time: it is lost. (The scheduler tells the client, which
+// fails the results held there.)
+struct LoseWorker {
+    int worker;
+    std::size_t tasks_rerun;   // queued or running there, queued again for other workers
+    std::size_t tasks_failed;  // the same, with no runs left: each gets a FailTask
+    friend bool operator==(const LoseWorker&, const LoseWorker&) = default;
+};
+// A task that will not run: its worker was lost (worker >= 0) with no runs left, or no worker
+// is left to run it (worker = -1). The client is sent its failure.
+struct FailTask {
+    TaskId task;
+    int worker;
+    std::uint32_t attempts;
+    friend bool operator==(const FailTask&, const FailTask&) = default;
+};
+// The client is done but a worker was lost: a lost rank never reaches the shutdown barrier,
+// so the job is ended (MPI_Abort) with this status instead of finishing together.
+struct AbortJob {
+    int status;
+    friend bool operator==(const AbortJob&, const AbortJob&) = default;
+};
+using SchedulerAction =
+    std::variant<SendTask, ReleaseResult, StopWorker, DrainWorker, FinishScheduler, LoseWorker, FailTask, AbortJob>;
 
 // How many tasks a worker may have queued or running at once (its window). Enough that it
 // never waits a round trip for its next task, few enough that the last tasks of a run are
@@ -51,9 +74,17 @@ struct WindowPolicy {
     static WindowPolicy fixed(std::size_t tasks) { return {tasks, tasks, {}}; }
 };
 
+// When a worker counts as lost: not heard from for `timeout` (zero: never).
+struct Liveness {
+    using Clock = std::chrono::steady_clock;
+    std::chrono::nanoseconds timeout{0};
+    Clock::time_point start{};  // the workers count as heard from at this time
+};
+
 class SchedulerState {
 public:
-    SchedulerState(std::vector<int> workers, WindowPolicy window);
+    using Clock = Liveness::Clock;
+    SchedulerState(std::vector<int> workers, WindowPolicy window, Liveness liveness = {});
 
     void task_submitted(TaskSpec spec);
     // run_time: how long the task ran on the worker; zero when it never ran.
@@ -66,6 +97,15 @@ public:
     void shutdown_requested(int status);
     // A stop signal came: hand out no more tasks, and tell every worker to start no more.
     void drain_requested();
+    // Something came from this worker. It counts as heard at the time of the last
+    // time_passed, which is precise enough for a timeout of seconds and costs no clock read
+    // per message.
+    void worker_heard(int worker);
+    // The clock moved on: workers not heard from within the timeout are lost. Call it often
+    // (a few times per timeout): after a gap of half the timeout or more, the scheduler
+    // itself was not running, and every worker gets a fresh start instead.
+    void time_passed(Clock::time_point now);
+    bool is_lost(int worker) const;
 
     std::vector<SchedulerAction> take_actions();
 
@@ -80,17 +120,39 @@ private:
         std::size_t in_flight = 0;
         std::size_t window = 0;
         double mean_run_ns = 0;  // moving average over its recent tasks; 0 until one is done
+        Clock::time_point heard{};
+        bool lost = false;
+    };
+    // Where a task sent out is, and which run it is.
+    struct Placement {
+        int worker;
+        std::uint32_t attempt;
     };
     void dispatch();
+    void requeue(TaskSpec spec);
+    void lose(Worker& worker);
     bool is_queued(TaskId task) const;
+    Worker* find_worker(int rank);
+    const Worker* find_worker(int rank) const;
     Worker& worker(int rank);
     void learn_run_time(Worker& worker, std::chrono::nanoseconds run_time);
+    void forget_sent(TaskId task) {
+        running_.erase(task);
+        rerunnable_.erase(task);
+    }
 
     std::vector<Worker> workers_;
+    std::vector<int> worker_index_;  // by rank: the worker's place in workers_, or -1
     WindowPolicy policy_;
+    Liveness liveness_;
+    Clock::time_point now_;
+    std::size_t live_workers_ = 0;
     // Ordered by task id: ids grow with submission and the queue is first in, first out.
     std::deque<TaskSpec> queue_;
-    std::unordered_map<TaskId, int> running_;   // task → worker
+    std::unordered_map<TaskId, Placement> running_;  // task → where it was sent, queued or running there
+    // A copy of each task sent out with runs left, to run it elsewhere if its worker is lost
+    // (only with liveness on: a task without retries costs nothing extra).
+    std::unordered_map<TaskId, TaskSpec> rerunnable_;
     std::unordered_map<TaskId, int> holder_;    // task → worker that keeps its result
     std::unordered_set<TaskId> released_;       // released while queued or running
     std::unordered_map<TaskId, int> avoid_;     // a retried task → the worker it failed on

@@ -19,6 +19,21 @@ constexpr int stop_signals[] = {SIGTERM, SIGINT, SIGUSR1};
 
 std::atomic<int> received_stop{0};
 thread_local std::uint64_t running_task = 0;
+// The process that runs the farm, set by install_signal_handlers (0: not yet).
+std::atomic<pid_t> farm_pid{0};
+
+// A process forked by a task (fork() copies the handlers, and the forking thread's
+// running_task, into it). getpid is async-signal-safe.
+bool forked_copy() {
+    pid_t farm = farm_pid.load();
+    return farm != 0 && ::getpid() != farm;
+}
+
+// In a forked copy a signal gets the default action it would have had without taskfarm.
+void act_as_default(int signal) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);  // delivered when the handler returns
+}
 
 // Async-signal-safe text building: no allocation, no locale.
 struct Line {
@@ -37,6 +52,7 @@ struct Line {
 };
 
 void on_crash(int signal) {
+    if (forked_copy()) return act_as_default(signal);  // not this farm's crash to report
     Line line;
     line.add(log_prefix());
     if (running_task != 0) {
@@ -58,12 +74,17 @@ void on_crash(int signal) {
 }
 
 void on_stop(int signal) {
+    // A task's helper that is sent SIGTERM must die of it, not note it for a farm it is no
+    // part of (its task would wait for it for ever).
+    if (forked_copy()) return act_as_default(signal);
     int none = 0;
     received_stop.compare_exchange_strong(none, signal);  // the first one counts; later ones are harmless
 }
 
 void on_exit_during_task(int status, void*) {
-    if (running_task == 0) return;
+    // A helper process a task forked that calls exit() ends only itself: it must not report
+    // the task nor call MPI_Abort (which, from a forked copy, blocks for ever).
+    if (running_task == 0 || !in_farm_process()) return;
     int job_status = status == 0 ? 1 : status;
     log_line("task " + std::to_string(running_task) + " called exit(" + std::to_string(status) +
              "), which ends its worker; the job ends with status " + std::to_string(job_status) +
@@ -82,6 +103,7 @@ void handle(int signal, void (*handler)(int)) {
 }  // namespace
 
 void install_signal_handlers() {
+    farm_pid = ::getpid();
     for (int signal : crash_signals) handle(signal, on_crash);
     for (int signal : stop_signals) handle(signal, on_stop);
     on_exit(on_exit_during_task, nullptr);
@@ -101,7 +123,14 @@ void restore_default_stop_signals() {
     if (int signal = received_stop.exchange(0)) std::raise(signal);
 }
 
+bool in_farm_process() {
+    pid_t farm = farm_pid.load();
+    return farm != 0 && ::getpid() == farm;
+}
+
 void set_running_task(std::uint64_t task) { running_task = task; }
+
+std::uint64_t current_task() { return running_task; }
 
 int stop_signal() { return received_stop.load(); }
 

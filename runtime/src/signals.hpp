@@ -10,8 +10,13 @@ namespace taskfarm::detail {
 
 // Installs both kinds of handler, and a report for a task that calls exit() (which would
 // otherwise end its worker without a word). Call once, after MPI is initialised (MPI
-// installs handlers of its own).
+// installs handlers of its own). Notes the calling process as the one that runs the farm.
 void install_signal_handlers();
+// Whether this is the process that installed the handlers above, rather than a copy of it
+// that a task forked (a helper, or an isolated task's child): such a copy inherits the
+// handlers and the running task, but a crash, a stop signal or exit() there must not act
+// for the farm. An exit handler calls this first. False before the handlers are installed.
+bool in_farm_process();
 // In a child process that runs one task: every signal back to its default action.
 void restore_default_signals();
 // Notes stop signals from the very start, before MPI is initialised: a time-limit warning
@@ -23,6 +28,8 @@ void restore_default_stop_signals();
 
 // The task the calling thread runs now (0: none), for the crash report.
 void set_running_task(std::uint64_t task);
+// The task the calling thread runs now, or 0.
+std::uint64_t current_task();
 
 // The stop signal received so far, or 0.
 int stop_signal();

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -14,10 +16,13 @@
 namespace taskfarm::detail {
 namespace {
 
-std::recursive_mutex& output_turn() {
-    static std::recursive_mutex turn;
+std::recursive_timed_mutex& output_turn() {
+    static std::recursive_timed_mutex turn;
     return turn;
 }
+
+// Set once a thread that may hold the turn has been given up (task_output_turn_given_up).
+std::atomic<bool> turn_given_up{false};
 
 std::string file_of(const std::string& directory, TaskId task, const char* suffix) {
     return directory + "/task-" + std::to_string(task) + suffix;
@@ -57,7 +62,14 @@ void flush_standard_streams() {
     std::fflush(nullptr);
 }
 
-TaskOutput::TaskOutput(const std::string& directory, TaskId task) : turn_(output_turn()) {
+void task_output_turn_given_up() { turn_given_up = true; }
+
+TaskOutput::TaskOutput(const std::string& directory, TaskId task) : turn_(output_turn(), std::defer_lock) {
+    // Wait for the turn, unless its holder may be a thread given up at its timeout, which
+    // never gives it back: then go ahead without it (that task's later output may land in
+    // this one's files, docs/faults.md).
+    while (!turn_.try_lock_for(std::chrono::milliseconds(50)))
+        if (turn_given_up) break;
     paths_[0] = file_of(directory, task, ".out");
     paths_[1] = file_of(directory, task, ".err");
     for (int i = 0; i < 2; ++i) {

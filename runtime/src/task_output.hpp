@@ -40,7 +40,7 @@ public:
     TaskOutput& operator=(const TaskOutput&) = delete;
 
 private:
-    std::unique_lock<std::recursive_mutex> turn_;
+    std::unique_lock<std::recursive_timed_mutex> turn_;
     std::string paths_[2];  // .out, .err
     int files_[2] = {-1, -1};
     int saved_[2] = {-1, -1};  // the descriptors 1 and 2 had before; -1: they were closed
@@ -59,6 +59,10 @@ private:
     TaskId chunk_;
     std::optional<TaskOutput> current_;
 };
+
+// A thread running a task was given up at its timeout (it cannot be stopped): if it holds
+// the turn above it never gives it back, so from now on a scope waits for it only a moment.
+void task_output_turn_given_up();
 
 // After an isolated run whose child crashed or was stopped (and so did not tidy up): removes
 // the empty files of the task, or of every element of a chunk.

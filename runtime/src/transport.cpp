@@ -36,6 +36,11 @@ constexpr auto max_sleep = std::chrono::milliseconds(10);
 // results on their way to the client's journal) before it ends the job.
 constexpr auto stop_grace = std::chrono::milliseconds(300);
 
+// The transport of this process's farm while its progress thread runs, for abort_job.
+std::atomic<Transport*> running_transport{nullptr};
+// Set when another rank said it is ending the job (Failed): the status it ends it with.
+std::atomic<int> job_failed_with{-1};
+
 bool mpi_active() {
     int initialized = 0, finalized = 0;
     MPI_Initialized(&initialized);
@@ -51,6 +56,14 @@ MpiSession::MpiSession(int& argc, char**& argv)
         throw std::runtime_error("taskfarm: the MPI library does not support MPI_THREAD_SERIALIZED");
 }
 
+MpiSession::~MpiSession() {
+    if (ending_together_ || world_.size() == 1 || !mpi_active()) return;  // the environment finalises
+    log_line(std::string("this rank is leaving before the farm ended") +
+             (std::uncaught_exceptions() > 0 ? " (an exception is being thrown)" : "") +
+             "; ending the job so that no rank waits for it");
+    abort_job(1);
+}
+
 std::vector<std::string> MpiSession::all_gather(const std::string& value) const {
     std::vector<std::string> values;
     boost::mpi::all_gather(world_, value, values);
@@ -64,6 +77,7 @@ std::vector<std::uint64_t> MpiSession::all_gather(std::uint64_t value) const {
 }
 
 void abort_job(int status) {
+    if (auto* transport = running_transport.load()) transport->announce_failure(status);
     std::fflush(nullptr);
     if (mpi_active()) MPI_Abort(MPI_COMM_WORLD, status);
     std::_Exit(status);
@@ -83,7 +97,42 @@ Transport::Transport(const boost::mpi::communicator& world)
 void Transport::start(Handler handler, std::function<void()> after_frame) {
     handler_ = std::move(handler);
     after_frame_ = std::move(after_frame);
-    thread_ = std::thread([this] { progress_loop(); });
+    running_transport = this;
+    thread_ = std::thread([this] {
+        progress_loop();
+        running_transport = nullptr;
+    });
+}
+
+void Transport::announce_failure(int status) {
+    if (std::this_thread::get_id() == thread_.get_id()) return send_failure(status);
+    failure_to_announce_ = status;
+    {
+        std::lock_guard lock(mutex_);
+        wake_requested_ = true;
+    }
+    wake_.notify_one();
+    // The progress thread sends it on its next turn; it may be stuck, so wait only a moment.
+    auto deadline = Clock::now() + std::chrono::milliseconds(200);
+    while (!failure_announced_ && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+// Progress thread only. Tiny messages leave at once (eager); wait at most 100 ms for them.
+void Transport::send_failure(int status) {
+    if (failure_announced_.exchange(true)) return;
+    std::vector<Frame> frames;
+    std::vector<boost::mpi::request> requests;
+    frames.reserve(static_cast<std::size_t>(size_));
+    for (int destination = 0; destination < size_; ++destination) {
+        if (destination == rank_) continue;
+        auto& frame = frames.emplace_back();
+        encode(Failed{status}, frame);
+        seal(frame);
+        requests.push_back(world_.isend(destination, frame_tag, frame.head.data(), static_cast<int>(frame.head.size())));
+    }
+    auto deadline = Clock::now() + std::chrono::milliseconds(100);
+    while (!requests.empty() && Clock::now() < deadline)
+        std::erase_if(requests, [](auto& request) { return request.test().has_value(); });
 }
 
 Transport::~Transport() { join(); }
@@ -133,13 +182,24 @@ void Transport::progress_loop() {
                     tick_(now);
                 }
             }
+            if (int status = failure_to_announce_.load(); status >= 0) send_failure(status);
             if (int signal = stop_signal()) {
                 int status = 128 + signal;
                 auto now = std::chrono::steady_clock::now();
+                // A rank that fails tells every other rank before the launcher signals them for
+                // it: read what has arrived before taking the signal as news of its own.
+                if (!stopping_since) receive_all(!finishing);
+                if (int failed = job_failed_with.load(); failed >= 0) {
+                    // Another rank is ending the job and has said why; this signal is the
+                    // launcher ending this rank for it.
+                    std::fflush(nullptr);
+                    std::_Exit(failed);
+                }
                 if (!stopping_since) {
                     stopping_since = now;
                     log_line(std::string("received ") + signal_name(signal) +
-                             ": no new tasks start; ending the job with status " + std::to_string(status));
+                             ": no new tasks start; this rank leaves with status " + std::to_string(status) +
+                             " once what is finished has been delivered");
                     if (on_stop_signal_) on_stop_signal_();
                 } else if (now - *stopping_since > stop_grace) {
                     // Every rank that got the signal leaves by itself (the launcher sent it to
@@ -169,7 +229,10 @@ void Transport::progress_loop() {
             if (barrier_started) {
                 int done = 0;
                 MPI_Test(&barrier, &done, MPI_STATUS_IGNORE);
-                if (done) return;
+                if (done) {
+                    ended_together_ = true;
+                    return;
+                }
             }
             idle_rounds = active ? 0 : idle_rounds + 1;
             // A large send moves only while this thread calls into MPI: never sleep on one.
@@ -194,10 +257,12 @@ bool Transport::receive_all(bool deliver) {
         any = true;
         try {
             auto attachments = receive_attachments(source, receive_buffer_);
-            if (!deliver) continue;
-            decode_frame(receive_buffer_, std::move(attachments),
-                         [&](Message&& message) { handler_(source, std::move(message)); });
-            if (after_frame_) after_frame_();
+            // Finishing, a rank drops what arrives, except the news that another rank failed.
+            decode_frame(receive_buffer_, std::move(attachments), [&](Message&& message) {
+                if (auto* failed = std::get_if<Failed>(&message)) job_failed_with = failed->status;
+                else if (deliver) handler_(source, std::move(message));
+            });
+            if (deliver && after_frame_) after_frame_();
         } catch (const ProtocolError& e) {
             throw ProtocolError(std::string(e.what()) + " in a frame from rank " + std::to_string(source));
         }

@@ -23,10 +23,18 @@
 namespace taskfarm::detail {
 
 // MPI's lifetime in this process: initialised by the constructor, finalised by the destructor
-// (unless something else had initialised MPI first).
+// (unless something else had initialised MPI first). MPI_Finalize waits for every rank, so
+// finalising is safe only where every rank finalises too: once start-up agreed that the job
+// ends, or once the farm's shutdown barrier completed (mark_ending_together). A session
+// destroyed before that (an exception from a constructor, a return on one rank only) would
+// hang; its destructor ends the whole job instead, with a line saying so.
 class MpiSession {
 public:
     MpiSession(int& argc, char**& argv);
+    ~MpiSession();
+    MpiSession(const MpiSession&) = delete;
+    MpiSession& operator=(const MpiSession&) = delete;
+    void mark_ending_together() { ending_together_ = true; }
     int rank() const { return world_.rank(); }
     int size() const { return world_.size(); }
     const boost::mpi::communicator& world() const { return world_; }
@@ -37,9 +45,12 @@ public:
 private:
     boost::mpi::environment environment_;
     boost::mpi::communicator world_;
+    bool ending_together_ = false;
 };
 
-// Ends every rank of the job at once with this status. Safe from any thread.
+// Ends every rank of the job at once with this status. Safe from any thread. While a farm
+// runs, every other rank is told first (Failed), so that the signal the launcher then sends
+// them is not reported as news of its own.
 [[noreturn]] void abort_job(int status);
 
 class Transport {
@@ -74,8 +85,14 @@ public:
     // dropped and incoming messages discarded. Once every rank has finished and every send
     // has been delivered, the progress thread ends.
     void finish();
-    // Blocks until the progress thread has ended; after that MPI may be finalised.
+    // Blocks until the progress thread has ended.
     void join();
+    // The progress thread ended at the shutdown barrier: every rank got there, so every rank
+    // may finalise MPI.
+    bool ended_together() const { return ended_together_.load(); }
+    // On any thread, just before the job is aborted: tells every other rank, waiting a moment
+    // for the messages to leave.
+    void announce_failure(int status);
 
     int rank() const { return rank_; }
     int size() const { return size_; }
@@ -107,6 +124,10 @@ private:
     bool wake_requested_ = false;  // set by post and finish so a sleeping progress thread wakes
 
     std::atomic<std::size_t> frames_sent_{0};
+    std::atomic<bool> ended_together_{false};
+    std::atomic<int> failure_to_announce_{-1};  // a status, set by announce_failure off the progress thread
+    std::atomic<bool> failure_announced_{false};
+    void send_failure(int status);
     struct Pending;
     std::vector<std::unique_ptr<Pending>> sends_;  // progress thread only
     Bytes receive_buffer_;                         // progress thread only

@@ -147,7 +147,7 @@ int timeout_not_isolated(taskfarm::Client& client) {
         expect(false, [] { return std::string("a task over its timeout did not fail"); });
     } catch (const taskfarm::TaskError& e) {
         expect(e.type_name() == "taskfarm::Timeout", [&] { return "type " + e.type_name(); });
-        std::printf("timed out at its end: %s\n", e.what());
+        std::printf("timed out at its limit: %s\n", e.what());
     }
     return 0;
 }

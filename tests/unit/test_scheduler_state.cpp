@@ -1,4 +1,5 @@
 #include "scheduler_state.hpp"
+#include "startup.hpp"
 
 #include <gtest/gtest.h>
 
@@ -214,6 +215,116 @@ TEST(SchedulerState, ATaskThatNeverRanTeachesNothing) {
     submit_all(state, 1, 3);
     state.task_done(2, 1, false, 0ns);
     EXPECT_EQ(state.window(2), 2u);
+}
+
+// Liveness: a worker not heard from within the timeout is lost.
+using namespace std::chrono_literals;
+const auto t0 = SchedulerState::Clock::time_point{} + 1h;
+
+TaskSpec retryable(TaskId id, std::uint32_t retries) {
+    auto spec = task(id);
+    spec.retries = retries;
+    return spec;
+}
+
+// Ticks every second from `from` up to and including `to`, as the scheduler's transport does.
+void tick(SchedulerState& state, SchedulerState::Clock::time_point from, SchedulerState::Clock::time_point to) {
+    for (auto now = from; now <= to; now += 1s) state.time_passed(now);
+}
+
+TEST(SchedulerState, AWorkerHeardFromInTimeIsNotLost) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(1), Liveness{10s, t0});
+    tick(state, t0 + 1s, t0 + 8s);
+    state.worker_heard(2);
+    state.worker_heard(3);
+    tick(state, t0 + 9s, t0 + 16s);
+    EXPECT_TRUE(state.take_actions().empty());
+    EXPECT_FALSE(state.is_lost(2));
+}
+
+TEST(SchedulerState, ASilentWorkerIsLostItsRerunnableTasksMoveAndTheOthersFail) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(2), Liveness{10s, t0});
+    state.task_submitted(task(1));          // to 2, no runs left
+    state.task_submitted(retryable(2, 1));  // to 3
+    state.task_submitted(retryable(3, 1));  // to 2, may run again
+    state.take_actions();
+    tick(state, t0 + 1s, t0 + 5s);
+    state.worker_heard(3);
+    tick(state, t0 + 6s, t0 + 11s);  // 2 silent for 11 s, 3 for 6 s
+    auto rerun = retryable(3, 1);
+    rerun.attempt = 2;
+    std::vector<SchedulerAction> expected{LoseWorker{2, 1, 1}, FailTask{1, 2, 1}, SendTask{3, rerun}};
+    EXPECT_EQ(state.take_actions(), expected);
+    EXPECT_TRUE(state.is_lost(2));
+    EXPECT_FALSE(state.is_lost(3));
+    // New work goes to the live worker only.
+    state.task_done(3, 2, false);
+    state.task_submitted(task(4));
+    std::vector<SchedulerAction> next{SendTask{3, task(4)}};
+    EXPECT_EQ(state.take_actions(), next);
+}
+
+TEST(SchedulerState, WhenEveryWorkerIsLostQueuedAndNewTasksFail) {
+    SchedulerState state({2}, WindowPolicy::fixed(1), Liveness{10s, t0});
+    state.task_submitted(task(1));
+    state.task_submitted(task(2));  // queued at the scheduler
+    state.take_actions();
+    tick(state, t0 + 1s, t0 + 11s);
+    std::vector<SchedulerAction> expected{LoseWorker{2, 0, 1}, FailTask{1, 2, 1}, FailTask{2, -1, 1}};
+    EXPECT_EQ(state.take_actions(), expected);
+    state.task_submitted(task(3));
+    std::vector<SchedulerAction> later{FailTask{3, -1, 1}};
+    EXPECT_EQ(state.take_actions(), later);
+}
+
+TEST(SchedulerState, AJobThatLostAWorkerEndsByAbortWithANonZeroStatus) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(1), Liveness{10s, t0});
+    tick(state, t0 + 1s, t0 + 9s);
+    state.worker_heard(3);
+    tick(state, t0 + 10s, t0 + 11s);
+    state.take_actions();
+    state.shutdown_requested(0);
+    std::vector<SchedulerAction> expected{StopWorker{3, 0}, AbortJob{status_worker_lost}};
+    EXPECT_EQ(state.take_actions(), expected);
+    SchedulerState failing({2, 3}, WindowPolicy::fixed(1), Liveness{10s, t0});
+    tick(failing, t0 + 1s, t0 + 11s);
+    failing.take_actions();
+    failing.shutdown_requested(3);
+    std::vector<SchedulerAction> keeps_status{AbortJob{3}};
+    EXPECT_EQ(failing.take_actions(), keeps_status);
+}
+
+TEST(SchedulerState, ASchedulerThatDidNotRunForAWhileLosesNoWorker) {
+    SchedulerState state({2}, WindowPolicy::fixed(1), Liveness{10s, t0});
+    tick(state, t0 + 1s, t0 + 3s);
+    state.time_passed(t0 + 3h);  // the laptop slept: the worker's heartbeats are still unread
+    EXPECT_TRUE(state.take_actions().empty());
+    tick(state, t0 + 3h + 1s, t0 + 3h + 9s);
+    EXPECT_FALSE(state.is_lost(2));
+    tick(state, t0 + 3h + 10s, t0 + 3h + 11s);  // still silent, now while the scheduler runs
+    EXPECT_TRUE(state.is_lost(2));
+}
+
+TEST(SchedulerState, WithoutATimeoutNoWorkerIsEverLost) {
+    SchedulerState state({2}, WindowPolicy::fixed(1), Liveness{0s, t0});
+    state.task_submitted(retryable(1, 3));
+    state.take_actions();
+    state.time_passed(t0 + 1000h);
+    EXPECT_TRUE(state.take_actions().empty());
+    EXPECT_FALSE(state.is_lost(2));
+}
+
+TEST(SchedulerState, AReleasedTaskOnALostWorkerNeitherRunsNorFails) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(1), Liveness{10s, t0});
+    state.task_submitted(retryable(1, 1));  // to 2
+    state.task_submitted(task(2));          // to 3
+    state.task_released(1);
+    state.take_actions();
+    tick(state, t0 + 1s, t0 + 5s);
+    state.worker_heard(3);
+    tick(state, t0 + 6s, t0 + 11s);
+    std::vector<SchedulerAction> expected{LoseWorker{2, 0, 0}};
+    EXPECT_EQ(state.take_actions(), expected);
 }
 
 }  // namespace
