@@ -9,6 +9,7 @@
 #include <cstring>
 #include <atomic>
 #include <chrono>
+#include <thread>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
@@ -16,8 +17,8 @@
 namespace taskfarm::detail {
 namespace {
 
-std::recursive_timed_mutex& output_turn() {
-    static std::recursive_timed_mutex turn;
+std::recursive_mutex& output_turn() {
+    static std::recursive_mutex turn;
     return turn;
 }
 
@@ -68,8 +69,11 @@ TaskOutput::TaskOutput(const std::string& directory, TaskId task) : turn_(output
     // Wait for the turn, unless its holder may be a thread given up at its timeout, which
     // never gives it back: then go ahead without it (that task's later output may land in
     // this one's files, docs/faults.md).
-    while (!turn_.try_lock_for(std::chrono::milliseconds(50)))
+    // (A polled try_lock rather than a timed lock, which ThreadSanitizer cannot follow.)
+    while (!turn_.try_lock()) {
         if (turn_given_up) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     paths_[0] = file_of(directory, task, ".out");
     paths_[1] = file_of(directory, task, ".err");
     for (int i = 0; i < 2; ++i) {

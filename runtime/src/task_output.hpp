@@ -40,7 +40,7 @@ public:
     TaskOutput& operator=(const TaskOutput&) = delete;
 
 private:
-    std::unique_lock<std::recursive_timed_mutex> turn_;
+    std::unique_lock<std::recursive_mutex> turn_;
     std::string paths_[2];  // .out, .err
     int files_[2] = {-1, -1};
     int saved_[2] = {-1, -1};  // the descriptors 1 and 2 had before; -1: they were closed

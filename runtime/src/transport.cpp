@@ -99,13 +99,14 @@ void Transport::start(Handler handler, std::function<void()> after_frame) {
     after_frame_ = std::move(after_frame);
     running_transport = this;
     thread_ = std::thread([this] {
+        progress_thread_ = std::this_thread::get_id();
         progress_loop();
         running_transport = nullptr;
     });
 }
 
 void Transport::announce_failure(int status) {
-    if (std::this_thread::get_id() == thread_.get_id()) return send_failure(status);
+    if (std::this_thread::get_id() == progress_thread_.load()) return send_failure(status);
     failure_to_announce_ = status;
     {
         std::lock_guard lock(mutex_);

@@ -127,6 +127,7 @@ private:
     std::atomic<bool> ended_together_{false};
     std::atomic<int> failure_to_announce_{-1};  // a status, set by announce_failure off the progress thread
     std::atomic<bool> failure_announced_{false};
+    std::atomic<std::thread::id> progress_thread_{};  // set by the progress thread itself
     void send_failure(int status);
     struct Pending;
     std::vector<std::unique_ptr<Pending>> sends_;  // progress thread only
