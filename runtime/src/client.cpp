@@ -60,8 +60,8 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     }
 
     if (!transport_) {  // inline: run it now, through the same bytes a worker would see
-        lock.unlock();
         if (journal_) journal_->record_started(key);
+        lock.unlock();  // the task runs without it: other client threads go on meanwhile
         for (;;) {
             auto attempt = run_inline(spec);
             if (runs_again(attempt, spec)) {
@@ -70,7 +70,10 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
             }
             task->status = attempt.outcome == Outcome::value ? TaskStatus::value : TaskStatus::error;
             task->payload = std::move(attempt.payload);
-            if (journal_ && task->status == TaskStatus::value) journal_->record_finished(key, task->payload);
+            if (journal_ && task->status == TaskStatus::value) {
+                std::lock_guard relock(mutex_);
+                journal_->record_finished(key, task->payload);
+            }
             return task;
         }
     }

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <optional>
 
 namespace taskfarm {
 namespace detail {
@@ -178,6 +179,12 @@ void shut_down_at_exit(int status, void*) {
     core->shutdown(status);
 }
 
+// A second handle on the core of the Client that initialize returned, for current_client().
+std::optional<Client>& current_handle() {
+    static std::optional<Client> handle;
+    return handle;
+}
+
 Client make_client(Startup startup) {
     std::unique_ptr<Transport> transport;
     bool farm = startup.session->size() > 1;
@@ -189,6 +196,7 @@ Client make_client(Startup startup) {
         static bool registered = on_exit(shut_down_at_exit, nullptr) == 0;
         (void)registered;
     }
+    current_handle() = ClientAccess::make(core);
     return ClientAccess::make(std::move(core));
 }
 
@@ -212,6 +220,19 @@ int run(int& argc, char**& argv, std::function<int(Client&)> client_main, const 
 }
 
 }  // namespace detail
+
+Client& current_client() {
+    if (detail::current_task() != 0)
+        throw UsageError("taskfarm::current_client() was called inside a task: tasks run on workers, which have no "
+                         "client (submitting from a task is not supported yet); return what you need to the client");
+    auto& handle = detail::current_handle();
+    if (!handle)
+        throw UsageError("taskfarm::current_client(): no farm client in this process (call taskfarm::initialize or "
+                         "taskfarm::run first; the scheduler and worker ranks have none)");
+    if (detail::ClientAccess::core(*handle).closed())
+        throw UsageError("taskfarm::current_client(): the farm has shut down");
+    return *handle;
+}
 
 Client initialize(int& argc, char**& argv, const Options& options) {
     auto startup = detail::start(argc, argv, options);

@@ -1,5 +1,8 @@
 #include "startup.hpp"
 
+#include <taskfarm/client.hpp>
+#include <taskfarm/error.hpp>
+
 #include <gtest/gtest.h>
 
 namespace taskfarm::detail {
@@ -104,6 +107,15 @@ TEST(Startup, ARankThatCouldNotReadItsOptionsIsNotComparedButSaid) {
     ASSERT_EQ(verdict.lines.size(), 1u);
     EXPECT_EQ(verdict.lines[0].rank, 2);
     EXPECT_EQ(verdict.lines[0].text, reports[2].failure);
+}
+
+TEST(Startup, WithoutAFarmThereIsNoCurrentClient) {
+    try {
+        taskfarm::current_client();
+        FAIL() << "current_client() returned without a farm";
+    } catch (const taskfarm::UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find("no farm client in this process"), std::string::npos) << e.what();
+    }
 }
 
 TEST(Startup, RanksAreListedAsRanges) {

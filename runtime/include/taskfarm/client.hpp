@@ -191,4 +191,12 @@ private:
     std::shared_ptr<detail::ClientCore> core_;
 };
 
+// The running farm's client, for code that was not handed one: a library function can
+//   double mean_rmsd(const std::vector<Frame>& frames) {
+//       auto rmsds = taskfarm::current_client().map(rmsd, frames); ...
+// It is the Client that initialize returned (or run passed in), on the client rank or inline.
+// Throws UsageError where there is none: before initialize, after the farm shut down, on the
+// scheduler and worker ranks, and inside a task (submitting from a task is not supported yet).
+Client& current_client();
+
 }  // namespace taskfarm
