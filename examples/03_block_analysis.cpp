@@ -1,6 +1,6 @@
 // Block analysis of a long trajectory, as MDAnalysis users do with dask: split the frames
-// into n_blocks blocks, analyse each block on a worker, reduce on the client.
-//   mpirun -np 4 build/examples/03_block_analysis [frames] [n_blocks]
+// into n_blocks blocks (taskfarm::blocks), analyse each block on a worker, reduce on the client.
+//   mpirun -np 4 build/examples/03_block_analysis [frames] [n_blocks]   (0: one per worker)
 //
 // The analysis is an RMSD of every frame against the first. Each block returns its
 // per-frame values and the client sums them in frame order, so the answer is identical
@@ -35,28 +35,27 @@ double rmsd_to_first_frame(long frame) {
     return std::sqrt(sum / atoms);
 }
 
-// One task: the frames [begin, end).
-std::vector<double> analyse_block(long begin, long end) {
+// One task: the frames [block.begin, block.end).
+std::vector<double> analyse_block(taskfarm::Block block) {
     std::vector<double> rmsd;
-    for (long frame = begin; frame < end; ++frame) rmsd.push_back(rmsd_to_first_frame(frame));
+    for (auto frame = block.begin; frame < block.end; ++frame) rmsd.push_back(rmsd_to_first_frame(static_cast<long>(frame)));
     return rmsd;
 }
 
 int main(int argc, char** argv) {
     auto client = taskfarm::initialize(argc, argv);
-    long frames = argc > 1 ? std::stol(argv[1]) : 200'000;
-    long n_blocks = argc > 2 ? std::stol(argv[2]) : 16;
+    std::size_t frames = argc > 1 ? std::stoul(argv[1]) : 200'000;
+    std::size_t n_blocks = argc > 2 ? std::stoul(argv[2]) : 16;
 
-    std::vector<taskfarm::Future<std::vector<double>>> blocks;
-    for (long block = 0; block < n_blocks; ++block)
-        blocks.push_back(client.submit(analyse_block, frames * block / n_blocks, frames * (block + 1) / n_blocks));
+    // Contiguous blocks in frame order, as even as possible; 0 blocks means one per worker.
+    auto per_block = client.map(analyse_block, taskfarm::blocks(frames, n_blocks));
 
     double total = 0;
-    long counted = 0;
-    for (const auto& block : client.gather(blocks)) {
+    std::size_t counted = 0;
+    for (const auto& block : client.gather(per_block)) {
         for (double value : block) total += value;  // frame order, whatever the blocking
-        counted += static_cast<long>(block.size());
+        counted += block.size();
     }
-    std::printf("frames %ld in %ld blocks\n", counted, n_blocks);
+    std::printf("frames %zu in %zu blocks\n", counted, per_block.size());
     std::printf("mean rmsd %.17g\n", total / double(counted));
 }
