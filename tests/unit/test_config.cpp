@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <sys/resource.h>
 
 #include <chrono>
@@ -153,19 +155,30 @@ TEST(ConfigThreads, AtMostWhatTheMachineCanRun) {
 TEST(ConfigThreads, AProcessLimitBelowTheCapIsNamed) {
     rlimit saved{};
     ASSERT_EQ(::getrlimit(RLIMIT_NPROC, &saved), 0);
-    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 100) GTEST_SKIP() << "RLIMIT_NPROC's hard limit is under 100";
+    // A soft limit may always be lowered, and raised back to the hard one.
+    rlim_t target = 100;
+    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < target) target = saved.rlim_max;
     rlimit lowered = saved;
-    lowered.rlim_cur = 100;  // a soft limit may always be lowered, and raised back to the hard one
+    lowered.rlim_cur = target;
     ASSERT_EQ(::setrlimit(RLIMIT_NPROC, &lowered), 0);
     auto limit = threads_per_worker_limit();
-    auto message = config_error([] { with_flags({"--taskfarm-threads-per-worker=101"}); });
-    auto accepted = config_error([] { with_flags({"--taskfarm-threads-per-worker=100"}); });
+    auto at_limit = "--taskfarm-threads-per-worker=" + std::to_string(limit.most);
+    auto over_limit = "--taskfarm-threads-per-worker=" + std::to_string(limit.most + 1);
+    auto message = config_error([&] { with_flags({over_limit}); });
+    auto accepted = config_error([&] { with_flags({at_limit}); });
     ASSERT_EQ(::setrlimit(RLIMIT_NPROC, &saved), 0);
 
-    if (limit.set_by.find("threads-max") != std::string::npos) GTEST_SKIP() << "threads-max is under 100 here";
-    EXPECT_EQ(limit.most, 100);
-    EXPECT_NE(limit.set_by.find("RLIMIT_NPROC"), std::string::npos) << limit.set_by;
-    EXPECT_NE(message.find("must be at most 100 (this process's RLIMIT_NPROC, ulimit -u), not 101"), std::string::npos)
+    // The smaller of the lowered RLIMIT_NPROC and threads-max binds, and is named.
+    long system_threads = 0;
+    std::ifstream("/proc/sys/kernel/threads-max") >> system_threads;
+    bool by_threads_max = system_threads > 0 && system_threads < static_cast<long>(target);
+    EXPECT_EQ(limit.most, by_threads_max ? static_cast<int>(system_threads) : static_cast<int>(target));
+    auto named = by_threads_max ? std::string("/proc/sys/kernel/threads-max")
+                                : std::string("this process's RLIMIT_NPROC, ulimit -u");
+    EXPECT_EQ(limit.set_by, named);
+    EXPECT_NE(message.find("must be at most " + std::to_string(limit.most) + " (" + named + "), not " +
+                           std::to_string(limit.most + 1)),
+              std::string::npos)
         << message;
     EXPECT_EQ(accepted, "");
 }
