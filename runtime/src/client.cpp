@@ -6,6 +6,8 @@
 #include "roles.hpp"
 #include "task_output.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <optional>
 #include <thread>
@@ -23,7 +25,8 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
       transport_(std::move(transport)),
       workers_(transport_ ? transport_->size() - first_worker_rank : 0),
       options_(std::move(options)),
-      journal_(std::move(journal)) {
+      journal_(std::move(journal)),
+      owner_pid_(::getpid()) {
     if (transport_ && options_.progress != Options::Progress::never)
         progress_ = std::make_unique<ProgressReport>(options_.progress == Options::Progress::always,
                                                      options_.progress_interval);
@@ -394,6 +397,9 @@ void ClientCore::fetch_held_results(std::unique_lock<std::mutex>& lock) {
 }
 
 void ClientCore::shutdown(int status) {
+    // A process forked by a task or by the client has a copy of this object but not its
+    // threads: exit() there must not try to end the farm.
+    if (::getpid() != owner_pid_) return;
     {
         std::unique_lock lock(mutex_);
         if (closed_) return;

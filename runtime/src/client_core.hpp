@@ -10,6 +10,8 @@
 #include <taskfarm/client.hpp>
 #include <taskfarm/wait.hpp>
 
+#include <sys/types.h>
+
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -132,6 +134,7 @@ private:
     std::unique_ptr<ProgressReport> progress_;
     std::unordered_map<TaskId, TaskKey> journal_keys_;  // tasks sent out, while a journal is kept
     std::vector<int> lost_workers_;  // declared lost by the scheduler: their messages are ignored
+    pid_t owner_pid_;  // the process that runs the farm
     TaskId next_id_ = 1;
     bool closed_ = false;
 };

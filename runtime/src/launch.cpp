@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <optional>
 
 namespace taskfarm {
 namespace detail {
@@ -180,8 +179,11 @@ void shut_down_at_exit(int status, void*) {
 }
 
 // A second handle on the core of the Client that initialize returned, for current_client().
-std::optional<Client>& current_handle() {
-    static std::optional<Client> handle;
+// Never destroyed: as a static it would shut the farm down with status 0 at exit, before the
+// exit handler above could do so with the status given to exit(), and in a process a task
+// forked, exit() would run it too.
+Client*& current_handle() {
+    static Client* handle = nullptr;
     return handle;
 }
 
@@ -196,7 +198,7 @@ Client make_client(Startup startup) {
         static bool registered = on_exit(shut_down_at_exit, nullptr) == 0;
         (void)registered;
     }
-    current_handle() = ClientAccess::make(core);
+    current_handle() = new Client(ClientAccess::make(core));
     return ClientAccess::make(std::move(core));
 }
 
@@ -225,7 +227,7 @@ Client& current_client() {
     if (detail::current_task() != 0)
         throw UsageError("taskfarm::current_client() was called inside a task: tasks run on workers, which have no "
                          "client (submitting from a task is not supported yet); return what you need to the client");
-    auto& handle = detail::current_handle();
+    auto* handle = detail::current_handle();
     if (!handle)
         throw UsageError("taskfarm::current_client(): no farm client in this process (call taskfarm::initialize or "
                          "taskfarm::run first; the scheduler and worker ranks have none)");
