@@ -73,9 +73,9 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
             }
             task->status = attempt.outcome == Outcome::value ? TaskStatus::value : TaskStatus::error;
             task->payload = std::move(attempt.payload);
-            if (journal_ && task->status == TaskStatus::value) {
+            if (task->status == TaskStatus::value) {
                 std::lock_guard relock(mutex_);
-                journal_->record_finished(key, task->payload);
+                if (journal_) journal_->record_finished(key, task->payload);  // gone if the farm shut down meanwhile
             }
             return task;
         }
@@ -415,6 +415,12 @@ void ClientCore::shutdown(int status) {
     if (transport_) {
         transport_->join();
         if (transport_->ended_together()) session_->mark_ending_together();
+    }
+    {
+        // Nothing more is written to it: synced, closed and its lock let go now, not when the
+        // process ends (the program may go on for hours after its farm).
+        std::lock_guard lock(mutex_);
+        journal_.reset();
     }
     session_.reset();  // finalises MPI once every rank has reached this point
 }
