@@ -53,8 +53,13 @@ struct Performer {
                                                 static_cast<std::int32_t>(a.attempts)})});
     }
     void perform(AbortJob& a) const {
-        log_line("the client is done, but a worker was lost and cannot take part in the end of the job; ending it "
-                 "with status " + std::to_string(a.status));
+        if (a.end_stalled)
+            log_line("the end of the job has not completed within " + seconds(options.worker_timeout) +
+                     " (Options::worker_timeout): a rank has not reached it (frozen, or lost on the way); ending the "
+                     "job with status " + std::to_string(a.status));
+        else
+            log_line("the client is done, but a worker was lost and cannot take part in the end of the job; ending it "
+                     "with status " + std::to_string(a.status));
         abort_job(a.status);
     }
 };

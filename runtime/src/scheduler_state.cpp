@@ -87,10 +87,16 @@ void SchedulerState::task_released(TaskId task) {
 void SchedulerState::shutdown_requested(int status) {
     if (stopped_) return;
     stopped_ = true;
+    stopped_at_ = now_;
+    stop_status_ = status;
     for (const auto& worker : workers_)
         if (!worker.lost) actions_.push_back(StopWorker{worker.rank, status});
-    if (live_workers_ == workers_.size()) actions_.push_back(FinishScheduler{});
-    else actions_.push_back(AbortJob{status != 0 ? status : status_worker_lost});
+    if (live_workers_ == workers_.size()) {
+        actions_.push_back(FinishScheduler{});
+    } else {
+        aborting_ = true;
+        actions_.push_back(AbortJob{status != 0 ? status : status_worker_lost});
+    }
 }
 
 void SchedulerState::drain_requested() {
@@ -107,7 +113,16 @@ void SchedulerState::worker_heard(int worker) {
 void SchedulerState::time_passed(Clock::time_point now) {
     auto since_last = now - now_;
     now_ = now;
-    if (stopped_ || liveness_.timeout.count() <= 0) return;
+    if (liveness_.timeout.count() <= 0) return;
+    if (stopped_) {
+        // The end normally completes in milliseconds; while it has not, time still passes
+        // here. A rank that froze on its way there would hold every other rank for ever.
+        if (!aborting_ && now - stopped_at_ > liveness_.timeout) {
+            aborting_ = true;
+            actions_.push_back(AbortJob{stop_status_ != 0 ? stop_status_ : status_worker_lost, true});
+        }
+        return;
+    }
     // A long gap means the scheduler itself did not run (a laptop that slept, a stalled
     // node): what the workers sent meanwhile is still unread, so nobody counts as silent.
     if (since_last > liveness_.timeout / 2) {

@@ -52,10 +52,12 @@ struct FailTask {
     std::uint32_t attempts;
     friend bool operator==(const FailTask&, const FailTask&) = default;
 };
-// The client is done but a worker was lost: a lost rank never reaches the shutdown barrier,
-// so the job is ended (MPI_Abort) with this status instead of finishing together.
+// The client is done but a worker was lost (a lost rank never reaches the shutdown
+// barrier), or the end has not completed within the worker timeout (a rank froze on the way
+// there): the job is ended (MPI_Abort) with this status instead of finishing together.
 struct AbortJob {
     int status;
+    bool end_stalled = false;  // the second case
     friend bool operator==(const AbortJob&, const AbortJob&) = default;
 };
 using SchedulerAction =
@@ -157,6 +159,9 @@ private:
     std::unordered_set<TaskId> released_;       // released while queued or running
     std::unordered_map<TaskId, int> avoid_;     // a retried task → the worker it failed on
     bool stopped_ = false;
+    Clock::time_point stopped_at_{};  // when the shutdown came, as of the last time_passed
+    int stop_status_ = 0;
+    bool aborting_ = false;
     bool draining_ = false;
     std::vector<SchedulerAction> actions_;
 };

@@ -46,9 +46,10 @@ int finalize_in_task(int x) {
     MPI_Finalize();
     return x;
 }
-// On worker rank 2, stops its whole process, as a hung node or a SIGSTOP would.
+// On worker rank 2, stops its whole process, as a hung node or a SIGSTOP would (and again,
+// should anything continue it).
 int freeze_on_rank_2(int x) {
-    if (rank_of_this_process() == 2) ::kill(::getpid(), SIGSTOP);
+    while (rank_of_this_process() == 2) ::kill(::getpid(), SIGSTOP);
     return x * 10;
 }
 std::vector<char> big_result(int size) { return std::vector<char>(std::size_t(size), 'r'); }
@@ -136,6 +137,13 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (mode == "frozen-worker") return frozen_worker(client);
+        if (mode == "frozen-at-the-end") {  // rank 2 freezes just as the client is done
+            auto frozen = client.submit(freeze_on_rank_2, 1);
+            std::this_thread::sleep_for(300ms);
+            std::printf("client done\n");
+            std::fflush(stdout);
+            return 0;
+        }
         std::fprintf(stderr, "unknown mode '%s'\n", mode.c_str());
         return 99;
     });

@@ -294,6 +294,20 @@ TEST(SchedulerState, AJobThatLostAWorkerEndsByAbortWithANonZeroStatus) {
     EXPECT_EQ(failing.take_actions(), keeps_status);
 }
 
+TEST(SchedulerState, AnEndThatDoesNotCompleteWithinTheTimeoutIsAborted) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(1), Liveness{10s, t0});
+    tick(state, t0 + 1s, t0 + 2s);
+    state.shutdown_requested(0);
+    state.take_actions();  // stop both, finish
+    tick(state, t0 + 3s, t0 + 12s);
+    EXPECT_TRUE(state.take_actions().empty());
+    tick(state, t0 + 13s, t0 + 14s);  // still running 11 s after the shutdown: a rank froze
+    std::vector<SchedulerAction> expected{AbortJob{status_worker_lost, true}};
+    EXPECT_EQ(state.take_actions(), expected);
+    tick(state, t0 + 15s, t0 + 30s);
+    EXPECT_TRUE(state.take_actions().empty());  // once
+}
+
 TEST(SchedulerState, ASchedulerThatDidNotRunForAWhileLosesNoWorker) {
     SchedulerState state({2}, WindowPolicy::fixed(1), Liveness{10s, t0});
     tick(state, t0 + 1s, t0 + 3s);
