@@ -501,11 +501,7 @@ Bytes encode_current_exception(std::int32_t attempts) {
 }
 
 Bytes encode_timeout(std::uint64_t ran_ns, std::uint64_t limit_ns, std::int32_t attempts) {
-    auto seconds = [](std::uint64_t ns) {
-        char text[32];
-        std::snprintf(text, sizeof text, "%.3g s", double(ns) / 1e9);
-        return std::string(text);
-    };
+    auto seconds = [](std::uint64_t ns) { return seconds_text(std::chrono::nanoseconds(ns)); };
     return encode_failure({"taskfarm::Timeout", "ran " + seconds(ran_ns) + ", over its timeout of " + seconds(limit_ns),
                            own_rank(), host_name(), attempts});
 }

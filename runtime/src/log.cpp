@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cerrno>
 #include <cstring>
@@ -95,6 +96,12 @@ void log_line(std::string_view text) {
     line.append(text);
     line.push_back('\n');
     write_log(line.data(), line.size());
+}
+
+std::string seconds_text(std::chrono::duration<double> duration) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3g s", duration.count());
+    return text;
 }
 
 void fatal(std::string_view cause) {

@@ -1,6 +1,7 @@
 #pragma once
 // Every line the runtime prints names the rank, its role and its host.
 
+#include <chrono>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -30,6 +31,9 @@ void log_to_directory(const std::string& directory);
 void write_log(const char* data, std::size_t size);
 // Writes bytes to the original stderr only: a progress bar redrawn on a terminal.
 void write_terminal(const char* data, std::size_t size);
+
+// "2 s", "0.105 s", "1.5e+03 s": a duration as the lines and failure messages write it.
+std::string seconds_text(std::chrono::duration<double> duration);
 
 // Logs the cause and ends the whole job (every rank) with a non-zero status.
 [[noreturn]] void fatal(std::string_view cause);

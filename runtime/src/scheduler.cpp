@@ -11,12 +11,6 @@
 namespace taskfarm::detail {
 namespace {
 
-std::string seconds(std::chrono::duration<double> d) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%g s", d.count());
-    return text;
-}
-
 struct Performer {
     Transport& transport;
     const Options& options;
@@ -36,7 +30,7 @@ struct Performer {
     void perform(DrainWorker& a) const { transport.post(a.worker, Drain{}); }
     void perform(FinishScheduler&) const { transport.finish(); }
     void perform(LoseWorker& a) const {
-        log_line(worker_name(a.worker) + " was not heard from for " + seconds(options.worker_timeout) +
+        log_line(worker_name(a.worker) + " was not heard from for " + seconds_text(options.worker_timeout) +
                  " (Options::worker_timeout) and is declared lost: " + std::to_string(a.tasks_rerun) +
                  " of its tasks run again elsewhere, " + std::to_string(a.tasks_failed) +
                  " fail; the job will end with a non-zero status (docs/faults.md)");
@@ -44,7 +38,7 @@ struct Performer {
     }
     void perform(FailTask& a) const {
         auto message = a.worker >= 0 ? worker_name(a.worker) + " was declared lost (not heard from for " +
-                                           seconds(options.worker_timeout) + ") while this task was queued or running there"
+                                           seconds_text(options.worker_timeout) + ") while this task was queued or running there"
                                      : std::string("every worker of the farm was lost, so nothing can run this task");
         auto host = a.worker >= 0 && static_cast<std::size_t>(a.worker) < hosts.size() ? hosts[std::size_t(a.worker)] : "";
         transport.post(client_rank,
@@ -54,7 +48,7 @@ struct Performer {
     }
     void perform(AbortJob& a) const {
         if (a.end_stalled)
-            log_line("the end of the job has not completed within " + seconds(options.worker_timeout) +
+            log_line("the end of the job has not completed within " + seconds_text(options.worker_timeout) +
                      " (Options::worker_timeout): a rank has not reached it (frozen, or lost on the way); ending the "
                      "job with status " + std::to_string(a.status));
         else

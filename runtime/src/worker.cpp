@@ -56,12 +56,6 @@ struct WorkerShared {
     std::vector<std::shared_ptr<Executor>> executors;  // the ones not given up
 };
 
-std::string seconds_text(std::uint64_t ns) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%.3g s", double(ns) / 1e9);
-    return text;
-}
-
 // Reports an attempt's outcome: Retry to the scheduler when it runs again, else Finished to
 // the client and Done to the scheduler. Called with shared.mutex held.
 void report(WorkerShared& shared, Transport& transport, const Options& options, TaskSpec spec, AttemptResult attempt) {
@@ -148,7 +142,7 @@ void watch_over_tasks(const std::shared_ptr<WorkerShared>& shared, Transport& tr
         executors.erase(executors.begin() + static_cast<std::ptrdiff_t>(i));
         --shared->running_tasks;
         ++shared->threads_given_up;
-        log_line("task " + std::to_string(spec.task) + " ran over its timeout of " + seconds_text(executor->limit_ns) +
+        log_line("task " + std::to_string(spec.task) + " ran over its timeout of " + seconds_text(std::chrono::nanoseconds(executor->limit_ns)) +
                  "; it cannot be stopped without isolation, so its thread is given up (it keeps running, and using a "
                  "core if it spins, until the process ends) and a new thread takes its place");
         AttemptResult attempt;
