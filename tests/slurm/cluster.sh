@@ -110,10 +110,16 @@ export SLURM_CONF=$dir/slurm.conf
 
 slurmctld -i -f "$SLURM_CONF" || unavailable "slurmctld did not start (see $dir/slurmctld.log)"
 slurmd -N localhost -f "$SLURM_CONF" || unavailable "slurmd did not start (see $dir/slurmd.log)"
-for _ in $(seq 150); do
+# A daemon's foreground process returns before the daemon has written its PID file (tens of
+# ms here, longer on a loaded machine): a missing PID file is a daemon still starting, for 10 s.
+for attempt in $(seq 150); do
   for daemon in slurmctld slurmd; do
-    kill -0 "$(cat "$dir/$daemon.pid" 2> /dev/null)" 2> /dev/null && continue
-    echo "FAILED: $daemon died at start-up"; tail -5 "$dir/$daemon.log"; stop; exit 1
+    pid=$(cat "$dir/$daemon.pid" 2> /dev/null)
+    [ -z "$pid" ] && [ "$attempt" -le 50 ] && continue
+    kill -0 "$pid" 2> /dev/null && continue
+    if [ -n "$pid" ]; then echo "FAILED: $daemon (PID $pid) died at start-up"
+    else echo "FAILED: $daemon wrote no PID file within 10 s"; fi
+    tail -20 "$dir/$daemon.log"; stop; exit 1
   done
   if timeout 10 scontrol ping >/dev/null 2>&1 && timeout 10 sinfo -h -N -o %t 2>/dev/null | grep -qx idle; then
     echo "slurm cluster up: $(timeout 10 sinfo -h -o '%P %D %c %t')"
