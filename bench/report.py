@@ -127,6 +127,24 @@ lines += ["", "### W8 — W1 oversubscribed: np 8 (6 workers) on 2 cores, N = 10
           f"| taskfarm | {cell(w8)} | {ratio(w8, w1)} |",
           f"| mpi4py.futures, chunksize 10000 | {cell(find('tasks_per_second', tool='mpi4py.futures', workload='W8'))} | — |"]
 
+# The local farm
+def wl(metric, tool, kind, **facts):
+    return find(metric, tool=tool, workload="WL", kind=kind, **facts)
+
+l1, m1 = wl("tasks_per_second", "taskfarm local", "W1"), wl("tasks_per_second", "taskfarm", "W1")
+lines += ["", "### The local farm — started plainly (2 workers on threads of one process) beside the MPI farm "
+          "(np 4: 2 workers), in one run", "",
+          "| workload | local farm | MPI farm | local / MPI |", "|---|---|---|---|",
+          f"| W1, N = {l1['n'] if l1 else '10⁶'}, tasks/s | {cell(l1)} | {cell(m1)} | {ratio(l1, m1)} |"]
+for micros in (1000, 100, 10):
+    le, me = wl("efficiency", "taskfarm local", "W4", n=micros), wl("efficiency", "taskfarm", "W4", n=micros)
+    lines.append(f"| W4 efficiency, {micros} µs tasks | {cell(le)} | {cell(me)} | {ratio(le, me)} |")
+inl, loc = wl("seconds", "taskfarm inline", "W9"), wl("seconds", "taskfarm local", "W9")
+if inl and loc:
+    lines += ["", f"W9, a CPU-bound map of {loc['n']} tasks of 1 ms: inline (`TASKFARM_LOCAL_WORKERS=0`) "
+              f"{cell(inl)} s, the local farm's default (one worker per core) {cell(loc)} s: "
+              f"{inl['median'] / loc['median']:.2f}× faster started plainly."]
+
 # Huge pages
 w1h = find("tasks_per_second", tool="taskfarm", workload="W1H")
 m1h = find("tasks_per_second", tool="mpi4py.futures", workload="W1H")

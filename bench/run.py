@@ -47,6 +47,12 @@ def taskfarm(workload, n, np=4, huge_pages=False):
     return mpirun(np, huge_pages) + [os.path.join(BUILD, "bench", "taskfarm_bench"), workload, str(n)]
 
 
+def local(workload, n, workers, huge_pages=False):
+    """taskfarm started plainly: the local farm of `workers` workers (0: inline, -1: one per core)."""
+    env = ["env", f"TASKFARM_LOCAL_WORKERS={workers}"] + ([f"GLIBC_TUNABLES={HUGE_PAGES}"] if huge_pages else [])
+    return env + [os.path.join(BUILD, "bench", "taskfarm_bench"), workload, str(n)]
+
+
 def mpi4py(workload, n, chunksize=1, workers=2, huge_pages=False):
     return mpirun(workers + 1, huge_pages) + [PYTHON, "-m", "mpi4py.futures", os.path.join(HERE, "peers", "mpi4py_bench.py"),
                                   workload, str(n), str(chunksize)]
@@ -187,6 +193,21 @@ def main():
             workload="W8", n=n)
     measure(f"W8 mpi4py.futures 6 workers chunksize 10000 N={n}", mpi4py("W1", n, 10000, workers=6),
             ["tasks_per_second"], runs, tool="mpi4py.futures", workload="W8", n=n)
+
+    # WL: the local farm (started plainly: 2 workers on threads of one process) beside the MPI farm
+    # with the same 2 workers (np 4), in one run: W1 and W4. Then W9, a CPU-bound map of 1 ms
+    # tasks, inline (local_workers=0) against the local farm's default, one worker per core.
+    n = 1_000_000 if not QUICK else 1000
+    for tool, command in (("taskfarm local", local("W1", n, 2)), ("taskfarm", taskfarm("W1", n))):
+        measure(f"WL W1 {tool} N={n}", command, ["tasks_per_second"], runs, tool=tool, workload="WL", kind="W1", n=n)
+    for micros in (1000, 100, 10):
+        for tool, command in (("taskfarm local", local("W4", micros, 2)), ("taskfarm", taskfarm("W4", micros))):
+            measure(f"WL W4 {tool} {micros} us", command, ["efficiency"], runs, tool=tool, workload="WL", kind="W4",
+                    n=micros)
+    n = 4000 if not QUICK else 100
+    for tool, workers in (("taskfarm inline", 0), ("taskfarm local", -1)):
+        measure(f"WL W9 {tool} N={n}", local("W9", n, workers), ["seconds"], runs, tool=tool, workload="WL", kind="W9",
+                n=n)
 
     # W1H, W2H, W5H: W1 at N = 1e6, W2 and W5 again, every tool with huge pages for malloc.
     n = 1_000_000 if not QUICK else 1000

@@ -1,7 +1,9 @@
 // taskfarm's side of the benchmarks: one workload per run, one JSON line of figures.
 //   mpirun -np 4 build-release/bench/taskfarm_bench W1 1000000
 // Workloads (docs/performance.md): W1 map+gather, W2 submit loop, W3 round trip,
-// W4 efficiency of busy tasks, W5 large argument, W6 memory per pending task, W7 start-up.
+// W4 efficiency of busy tasks, W5 large argument, W6 memory per pending task, W7 start-up,
+// W9 a CPU-bound map of n tasks of 1 ms (the same work whatever the number of workers).
+// Started plainly it runs in the local farm (TASKFARM_LOCAL_WORKERS workers, 0: inline).
 #include <taskfarm/taskfarm.hpp>
 
 #include <unistd.h>
@@ -160,11 +162,16 @@ int bench(taskfarm::Client& client, const std::string& workload, long n) {
                    (client_after - client_before) * 1024.0 / double(n), (scheduler_after - scheduler_before) * 1024.0 / double(n),
                    submit_seconds) +
                    fmt(", \"seconds\": %.3f", total_seconds));
+    } else if (workload == "W9") {
+        auto start = Clock::now();
+        client.gather(client.map(spin, std::vector<long>(static_cast<std::size_t>(n), 1000L)));
+        double took = seconds_since(start);
+        report("W9", n, client.workers(), fmt("\"seconds\": %.6f, \"tasks_per_second\": %.1f", took, double(n) / took));
     } else if (workload == "W7") {
         if (client.submit(square, 3).get() != 9) return 1;
         report("W7", 1, workers, "\"first_result\": true");
     } else {
-        std::fprintf(stderr, "unknown workload %s (W1..W7)\n", workload.c_str());
+        std::fprintf(stderr, "unknown workload %s (W1..W7, W9)\n", workload.c_str());
         return 2;
     }
     return 0;
@@ -175,7 +182,7 @@ int bench(taskfarm::Client& client, const std::string& workload, long n) {
 int main(int argc, char** argv) {
     return taskfarm::run(argc, argv, [&](taskfarm::Client& client) {
         if (argc < 2) {
-            std::fprintf(stderr, "usage: taskfarm_bench W1..W7 [n]\n");
+            std::fprintf(stderr, "usage: taskfarm_bench W1..W7|W9 [n]\n");
             return 2;
         }
         long n = argc > 2 ? std::atol(argv[2]) : 1000;

@@ -1,6 +1,10 @@
-# Runs RUN1, RUN2 and RUN3 ("|"-separated commands) and checks that the line starting with
-# the regular expression LINE (matched at a line start) is the same in all three outputs.
-foreach(run RUN1 RUN2 RUN3)
+# Runs RUN1, RUN2, ... (as many as are defined, up to RUN9; "|"-separated commands) and
+# checks that the line starting with the regular expression LINE (matched at a line start)
+# is the same in every output.
+foreach(run RUN1 RUN2 RUN3 RUN4 RUN5 RUN6 RUN7 RUN8 RUN9)
+  if(NOT DEFINED ${run})
+    continue()
+  endif()
   string(REPLACE "|" ";" command "${${run}}")
   execute_process(COMMAND ${command} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)
   if(NOT status EQUAL 0)

@@ -1,5 +1,6 @@
 #include "attempt.hpp"
 
+#include "failure.hpp"
 #include "log.hpp"
 #include "signals.hpp"
 #include "task_output.hpp"

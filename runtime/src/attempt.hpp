@@ -5,6 +5,7 @@
 #include "config.hpp"  // timeout_nanoseconds, which makes a TaskSpec's timeout_ns
 #include "wire.hpp"
 
+#include <taskfarm/detail/task.hpp>  // has_runs_left, the retry rule
 #include <taskfarm/options.hpp>
 
 #include <chrono>
@@ -31,10 +32,10 @@ AttemptResult run_attempt(const TaskSpec& spec, const Options& options);
 std::uint64_t time_limit_ns(const TaskSpec& spec);
 
 // A failed run with runs left is run again (by the scheduler on another worker, or inline
-// at once). A chunk retries its elements itself; it fails as a whole only when its
-// isolated process crashed or was stopped.
+// at once). A chunk retries its elements itself, by the same rule; it fails as a whole only
+// when its isolated process crashed or was stopped.
 inline bool runs_again(const AttemptResult& attempt, const TaskSpec& spec) {
-    return attempt.outcome == Outcome::error && spec.attempt <= spec.retries;
+    return attempt.outcome == Outcome::error && has_runs_left(spec.attempt, spec.retries);
 }
 
 }  // namespace taskfarm::detail

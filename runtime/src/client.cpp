@@ -1,6 +1,7 @@
 #include "client_core.hpp"
 
 #include "attempt.hpp"
+#include "failure.hpp"
 #include "fingerprint.hpp"
 #include "log.hpp"
 #include "roles.hpp"
@@ -19,10 +20,11 @@ namespace detail {
 
 TaskState::~TaskState() { core->forget(*this); }
 
-ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport, Options options,
-                       std::unique_ptr<Journal> journal)
+ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport,
+                       std::shared_ptr<LocalFarm> local_farm, Options options, std::unique_ptr<Journal> journal)
     : session_(std::move(session)),
       transport_(std::move(transport)),
+      local_farm_(std::move(local_farm)),
       workers_(transport_ ? transport_->size() - first_worker_rank : 0),
       options_(std::move(options)),
       journal_(std::move(journal)),
@@ -225,42 +227,23 @@ void ClientCore::count_progress(const TaskState& task, bool from_journal) {
     std::uint64_t tasks = task.elements > 0 ? task.elements : 1;
     if (task.status == TaskStatus::error) return progress_->finished(0, tasks);
     if (task.status != TaskStatus::value || task.elements == 0) return progress_->finished(tasks, 0, from_journal);
-    // A chunk's result holds each element's outcome: u8 ok | u64 size | bytes.
-    std::uint64_t failed = 0;
-    for (std::size_t at = 0; at + 1 + sizeof(std::uint64_t) <= task.payload.size();) {
-        std::uint64_t size;
-        std::memcpy(&size, task.payload.data() + at + 1, sizeof size);
-        failed += task.payload[at] == 0;
-        at += 1 + sizeof size + size;
-    }
-    progress_->finished(tasks - std::min(failed, tasks), std::min(failed, tasks), from_journal);
+    // A chunk's result holds each element's outcome. An element without a readable one (the
+    // bytes are malformed from there on) counts as failed: its get() throws.
+    std::uint64_t succeeded = 0;
+    for_each_outcome(task.payload, [&](const OutcomePlace& at) { succeeded += at.ok; });
+    succeeded = std::min(succeeded, tasks);
+    progress_->finished(succeeded, tasks - succeeded, from_journal);
 }
 
 namespace {
 // The task whose messages decide this one's fate: itself, or for an element its chunk.
 TaskState& carrier(TaskState& task) { return task.chunk ? *task.chunk : task; }
-
-[[noreturn]] void throw_failure(std::span<const char> encoded, TaskId task) {
-    auto failure = decode_failure(encoded);
-    throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task, failure.attempts);
-}
 }  // namespace
 
 void ClientCore::read_elements(TaskState& chunk) {
     auto& elements = chunk.more().elements;
     if (!elements.empty()) return;
-    std::span<const char> rest = chunk.payload;
-    std::size_t offset = 0;
-    while (rest.size() >= 1 + sizeof(std::uint64_t)) {
-        auto outcome = static_cast<std::uint8_t>(rest[0]);
-        std::uint64_t size;
-        std::memcpy(&size, rest.data() + 1, sizeof size);
-        auto header = 1 + sizeof size;
-        if (outcome > 1 || size > rest.size() - header) break;
-        elements.push_back({outcome == 1, offset + header, static_cast<std::size_t>(size)});
-        rest = rest.subspan(header + static_cast<std::size_t>(size));
-        offset += header + static_cast<std::size_t>(size);
-    }
+    for_each_outcome(chunk.payload, [&](const OutcomePlace& at) { elements.push_back({at.ok, at.offset, at.size}); });
 }
 
 void ClientCore::throw_if_closed() const {
@@ -414,6 +397,7 @@ void ClientCore::shutdown(int status) {
     changed_.notify_all();
     if (transport_) {
         transport_->join();
+        if (local_farm_) local_farm_->join();
         if (transport_->ended_together()) session_->mark_ending_together();
     }
     {
@@ -493,17 +477,6 @@ void throw_undecodable_result(TaskState& task) {
     int holder = task.chunk ? task.chunk->holder : task.holder;
     throw TaskError(error.type_name, "the task's result could not be decoded: " + error.message,
                     holder < 0 ? own_rank() : holder, "", task.id);
-}
-
-Bytes encode_current_exception(std::int32_t attempts) {
-    auto error = describe_current_exception();
-    return encode_failure({error.type_name, error.message, own_rank(), host_name(), attempts});
-}
-
-Bytes encode_timeout(std::uint64_t ran_ns, std::uint64_t limit_ns, std::int32_t attempts) {
-    auto seconds = [](std::uint64_t ns) { return seconds_text(std::chrono::nanoseconds(ns)); };
-    return encode_failure({"taskfarm::Timeout", "ran " + seconds(ran_ns) + ", over its timeout of " + seconds(limit_ns),
-                           own_rank(), host_name(), attempts});
 }
 
 std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks) {

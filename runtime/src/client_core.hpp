@@ -3,6 +3,8 @@
 
 #include "attempt.hpp"
 #include "journal.hpp"
+#include "local_farm.hpp"
+#include "mpi_transport.hpp"
 #include "progress.hpp"
 #include "transport.hpp"
 #include "wire.hpp"
@@ -76,10 +78,11 @@ struct TaskState {
 
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
 public:
-    // Without a transport, tasks run inline as they are submitted. journal: opened at
-    // start-up when Options::journal names one (start-up is agreed on, so it opens first).
-    ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport, Options options,
-               std::unique_ptr<Journal> journal);
+    // Without a transport, tasks run inline as they are submitted. local_farm: the roles the
+    // transport talks to, when they are threads of this process. journal: opened at start-up
+    // when Options::journal names one (start-up is agreed on, so it opens first).
+    ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport,
+               std::shared_ptr<LocalFarm> local_farm, Options options, std::unique_ptr<Journal> journal);
 
     // elements: a map's chunk of that many elements; 0 for a plain task.
     std::shared_ptr<TaskState> submit(const TaskCode& code, Bytes args, const TaskOptions& options,
@@ -124,6 +127,7 @@ private:
 
     std::shared_ptr<MpiSession> session_;
     std::unique_ptr<Transport> transport_;
+    std::shared_ptr<LocalFarm> local_farm_;  // declared after transport_: ends its roles first
     int workers_;
     Options options_;
 

@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <cerrno>
@@ -12,6 +13,8 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <algorithm>
 
 namespace taskfarm::detail {
 namespace {
@@ -81,6 +84,14 @@ void check_threads(const std::string& source, int threads) {
                           std::to_string(threads));
 }
 
+// Each local worker is a few threads of this one process: bounded like threads_per_worker.
+void check_local_workers(const std::string& source, int workers) {
+    auto limit = threads_per_worker_limit();
+    if (workers > limit.most)
+        throw ConfigError(source + " must be at most " + std::to_string(limit.most) + " (" + limit.set_by + "), not " +
+                          std::to_string(workers));
+}
+
 // Checks a timeout of the Options, and writes none as 0: inf and centuries never reach the
 // code that counts in nanoseconds.
 void check_timeout(std::chrono::duration<double>& field, std::string_view name) {
@@ -103,6 +114,7 @@ struct Setting {
 
 const Setting settings[] = {
     {"threads-per-worker", [](const std::string& s, std::string_view t, Options& o) { set_number(s, t, o.threads_per_worker, 1); check_threads(s, o.threads_per_worker); }, nullptr},
+    {"local-workers", [](const std::string& s, std::string_view t, Options& o) { set_number(s, t, o.local_workers, -1); check_local_workers(s, o.local_workers); }, nullptr},
     {"inline-result-limit", [](const std::string& s, std::string_view t, Options& o) { set_number<std::size_t>(s, t, o.inline_result_limit, 0); }, nullptr},
     {"isolate", [](const std::string& s, std::string_view t, Options& o) { set_flag(s, t, o.isolate); }, "1"},
     {"retries", [](const std::string& s, std::string_view t, Options& o) { set_number(s, t, o.retries, 0); }, nullptr},
@@ -125,6 +137,21 @@ std::string variable_of(std::string_view name) {
 }  // namespace
 
 std::string environment_variable(std::string_view setting) { return variable_of(setting); }
+
+int cores_available() {
+    int cores = static_cast<int>(std::thread::hardware_concurrency());
+    cpu_set_t affinity;
+    CPU_ZERO(&affinity);
+    if (::sched_getaffinity(0, sizeof affinity, &affinity) == 0) {
+        int allowed = CPU_COUNT(&affinity);
+        if (allowed > 0 && (cores == 0 || allowed < cores)) cores = allowed;
+    }
+    return std::max(cores, 1);
+}
+
+int local_workers_in_force(const Options& options) {
+    return options.local_workers < 0 ? cores_available() : options.local_workers;
+}
 
 // Why a limit at all: any number parses, and 100000 threads per worker makes every worker die
 // creating them. 4096 is far beyond a node's cores, and beyond what tasks that wait on I/O
@@ -191,6 +218,10 @@ Options effective_options(Options given, int& argc, char** argv) {
     if (given.threads_per_worker < 1)
         throw ConfigError("Options::threads_per_worker must be at least 1, not " + std::to_string(given.threads_per_worker));
     check_threads("Options::threads_per_worker", given.threads_per_worker);
+    if (given.local_workers < -1)
+        throw ConfigError("Options::local_workers must be -1 (one per core), 0 (inline) or a number of workers, not " +
+                          std::to_string(given.local_workers));
+    check_local_workers("Options::local_workers", given.local_workers);
     if (given.retries < 0) throw ConfigError("Options::retries must be at least 0, not " + std::to_string(given.retries));
     if (!(given.progress_interval.count() > 0) || !std::isfinite(given.progress_interval.count()))
         throw ConfigError("Options::progress_interval must be a number of seconds more than 0, not " +
@@ -211,6 +242,7 @@ std::vector<std::pair<std::string, std::string>> settings_of(const Options& opti
     auto path = [](const std::string& p) { return p.empty() ? std::string("(none)") : p; };
     return {
         {"threads_per_worker", std::to_string(options.threads_per_worker)},
+        {"local_workers", std::to_string(options.local_workers)},
         {"inline_result_limit", std::to_string(options.inline_result_limit)},
         {"isolate", options.isolate ? "1" : "0"},
         {"retries", std::to_string(options.retries)},

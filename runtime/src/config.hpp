@@ -31,6 +31,12 @@ std::string describe(const Options& options);
 // TASKFARM_THREADS_PER_WORKER for "threads-per-worker".
 std::string environment_variable(std::string_view setting);
 
+// The cores this process may use: std::thread::hardware_concurrency or its CPU affinity,
+// whichever is smaller (at least 1).
+int cores_available();
+// How many workers a local farm gets: Options::local_workers, with -1 read as cores_available().
+int local_workers_in_force(const Options& options);
+
 // The most threads_per_worker may be on this machine, and what sets it: 4096, or less when
 // RLIMIT_NPROC or /proc/sys/kernel/threads-max allow fewer (config.cpp says why).
 struct ThreadLimit {

@@ -6,7 +6,9 @@
 #include "config.hpp"
 #include "fingerprint.hpp"
 #include "journal.hpp"
+#include "local_farm.hpp"
 #include "log.hpp"
+#include "mpi_transport.hpp"
 #include "roles.hpp"
 #include "signals.hpp"
 #include "startup.hpp"
@@ -47,6 +49,7 @@ void claim_the_process() {
                          "farm, and MPI cannot be started twice: use the Client the first call gave");
 }
 
+// A farm's roles by rank (under a launcher, or the local farm's); one rank alone is inline.
 Role role_of(int rank, int size) {
     if (size == 1) return Role::inline_client;
     return rank == scheduler_rank ? Role::scheduler : rank == client_rank ? Role::client : Role::worker;
@@ -54,7 +57,8 @@ Role role_of(int rank, int size) {
 
 // --taskfarm-verbose: rank 0 prints the configuration and which rank is what, where.
 void print_layout(const std::vector<StartupReport>& reports, const Options& options) {
-    std::string layout = "configuration: " + describe(options) + "\nlayout: " + std::to_string(reports.size()) + " ranks";
+    std::string layout = "configuration: " + describe(options) + "\nlayout: " + std::to_string(reports.size()) +
+                         " ranks (local_workers is ignored under a launcher)";
     for (std::size_t rank = 0; rank < reports.size(); ++rank) {
         auto role = role_of(static_cast<int>(rank), static_cast<int>(reports.size()));
         layout += "\n  rank " + std::to_string(rank) + " " + std::string(role_name(role)) + "@" + reports[rank].host;
@@ -68,21 +72,50 @@ struct Startup {
     std::unique_ptr<Journal> journal;  // the client's, opened before the farm starts
     std::vector<std::string> hosts;    // by rank
     int early_status = 0;              // non-zero: the job ends now with this status, on every rank
+    // The local farm (no launcher, local_workers in force > 0): every role's identity by rank
+    // (the client's is the process's); empty otherwise.
+    std::vector<Identity*> local_identities;
 };
+
+// Without a launcher: the local farm, or inline when local_workers is 0. The process speaks
+// as the client (rank 1) of the local farm; the other roles get identities of their own.
+void lay_out_local_farm(Startup& startup) {
+    const auto& options = startup.options;
+    int workers = local_workers_in_force(options);
+    if (workers == 0) return;
+    int size = first_worker_rank + workers;
+    process_identity() = Identity(client_rank, Role::client);
+    // Descriptors 1 and 2 belong to the process: a task's redirected output would take the
+    // client's lines (and every other role's) with it.
+    if (!options.task_output_dir.empty() && !options.isolate)
+        throw ConfigError("Options::task_output_dir in the local farm needs isolate: every role shares this process's "
+                          "stdout and stderr, the client's too (or run inline with local_workers=0, or under a launcher)");
+    startup.local_identities.assign(static_cast<std::size_t>(size), nullptr);
+    for (int rank = 0; rank < size; ++rank)
+        startup.local_identities[static_cast<std::size_t>(rank)] =
+            rank == client_rank ? &process_identity() : &new_identity(rank, role_of(rank, size));
+}
 
 // What this rank can check by itself; a failure goes into the report rather than ending the
 // rank, so that every rank learns of it in the agreement.
-StartupReport check_this_rank(Startup& startup, Role role, int& argc, char**& argv, const Options& given) {
+StartupReport check_this_rank(Startup& startup, int& argc, char**& argv, const Options& given) {
     StartupReport report;
     report.fingerprint = program_fingerprint();
-    report.host = host_name();
+    report.host = machine_name();
     try {
         startup.options = effective_options(given, argc, argv);
         report.settings = settings_of(startup.options);
         const auto& options = startup.options;
-        bool runs_tasks = role == Role::worker || role == Role::inline_client;
+        if (startup.session->size() == 1) lay_out_local_farm(startup);
+        auto role = process_identity().role;
+        bool local = !startup.local_identities.empty();
+        bool runs_tasks = role == Role::worker || role == Role::inline_client || local;
         try {
-            if (!options.log_dir.empty()) log_to_directory(options.log_dir);
+            if (!options.log_dir.empty()) {
+                log_to_directory(process_identity(), options.log_dir);
+                for (auto* identity : startup.local_identities)
+                    if (identity != &process_identity()) log_to_directory(*identity, options.log_dir);
+            }
             if (runs_tasks && !options.task_output_dir.empty()) make_task_output_directory(options.task_output_dir);
         } catch (const std::exception& e) {
             throw ConfigError(e.what());
@@ -113,10 +146,10 @@ Startup start(int& argc, char**& argv, const Options& given) {
     Startup startup;
     startup.session = std::make_shared<MpiSession>(argc, argv);
     auto& session = *startup.session;
-    auto role = role_of(session.rank(), session.size());
-    set_identity(session.rank(), role);
+    process_identity() = Identity(session.rank(), role_of(session.rank(), session.size()));
 
-    auto report = check_this_rank(startup, role, argc, argv, given);
+    auto report = check_this_rank(startup, argc, argv, given);
+    auto role = process_identity().role;
     std::vector<StartupReport> reports;
     if (session.size() == 1) {
         reports.push_back(std::move(report));
@@ -132,14 +165,22 @@ Startup start(int& argc, char**& argv, const Options& given) {
         return startup;
     }
     for (const auto& r : reports) startup.hosts.push_back(r.host);
+
     if (startup.journal)  // damaged records it skipped, a torn tail it cut off: said, never silent
         for (const auto& warning : startup.journal->warnings()) log_line(warning);
     if (role == Role::inline_client) {
         restore_default_stop_signals();
-        if (startup.options.verbose) log_line("configuration: " + describe(startup.options) + "; one rank: tasks run inline");
+        if (startup.options.verbose) log_line("configuration: " + describe(startup.options) + "; no farm (local_workers=0): tasks run inline, one at a time");
         return startup;
     }
     install_signal_handlers();
+    if (!startup.local_identities.empty()) {
+        if (startup.options.verbose)
+            log_line("configuration: " + describe(startup.options) + "; no launcher: a local farm of " +
+                     std::to_string(startup.local_identities.size() - first_worker_rank) +
+                     " workers, each role on threads of this process (ranks 0 scheduler, 1 client, 2.. workers)");
+        return startup;
+    }
     if (startup.options.verbose && session.rank() == 0) print_layout(reports, startup.options);
     return startup;
 }
@@ -150,7 +191,7 @@ int serve(Startup startup) {
     int status;
     bool abandoned_task = false;
     {
-        Transport transport(session->world());
+        MpiTransport transport(session->world());
         status = session->rank() == scheduler_rank ? serve_scheduler(transport, startup.options, startup.hosts)
                                                    : serve_worker(transport, startup.options, abandoned_task);
         transport.join();
@@ -170,7 +211,9 @@ int serve(Startup startup) {
 std::weak_ptr<ClientCore> running_client;
 
 void shut_down_at_exit(int status, void*) {
-    if (!in_farm_process()) return;
+    // A task that calls exit() (on a worker thread of the local farm) is reported as such by
+    // the handler signals.cpp registered, which runs next.
+    if (!in_farm_process() || current_task() != 0) return;
     auto core = running_client.lock();
     if (!core || core->closed()) return;
     log_line("the client called exit(" + std::to_string(status) +
@@ -189,10 +232,16 @@ Client*& current_handle() {
 
 Client make_client(Startup startup) {
     std::unique_ptr<Transport> transport;
-    bool farm = startup.session->size() > 1;
-    if (farm) transport = std::make_unique<Transport>(startup.session->world());
-    auto core = std::make_shared<ClientCore>(std::move(startup.session), std::move(transport), startup.options,
-                                             std::move(startup.journal));
+    std::shared_ptr<LocalFarm> local_farm;
+    bool farm = startup.session->size() > 1 || !startup.local_identities.empty();
+    if (startup.session->size() > 1) {
+        transport = std::make_unique<MpiTransport>(startup.session->world());
+    } else if (farm) {
+        local_farm = std::make_shared<LocalFarm>(startup.options, startup.local_identities);
+        transport = local_farm->take_client_transport();
+    }
+    auto core = std::make_shared<ClientCore>(std::move(startup.session), std::move(transport), std::move(local_farm),
+                                             startup.options, std::move(startup.journal));
     if (farm) {
         running_client = core;
         static bool registered = on_exit(shut_down_at_exit, nullptr) == 0;

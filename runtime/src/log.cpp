@@ -1,6 +1,6 @@
 #include "log.hpp"
 
-#include "transport.hpp"
+#include "ending.hpp"
 
 #include <cxxabi.h>
 #include <fcntl.h>
@@ -19,10 +19,6 @@
 namespace taskfarm::detail {
 namespace {
 
-int identity_rank = -1;
-Role identity_role = Role::unknown;
-char prefix[320] = "taskfarm: ";
-int log_file = -1;
 int log_stderr = STDERR_FILENO;
 
 std::string demangle(const char* name) {
@@ -33,37 +29,11 @@ std::string demangle(const char* name) {
 
 }  // namespace
 
-void set_identity(int rank, Role role) {
-    identity_rank = rank;
-    identity_role = role;
-    std::string text = "taskfarm[rank " + std::to_string(rank) + " " + std::string(role_name(role)) + "@" + host_name() + "]: ";
-    text.resize(std::min(text.size(), sizeof prefix - 1));
-    std::memcpy(prefix, text.c_str(), text.size() + 1);
-}
+const char* log_prefix() { return current_identity().prefix; }
 
-const char* log_prefix() { return prefix; }
+int own_rank() { return current_identity().rank; }
 
-int own_rank() { return identity_rank; }
-
-std::string_view role_name(Role role) {
-    switch (role) {
-    case Role::scheduler: return "scheduler";
-    case Role::client: return "client";
-    case Role::worker: return "worker";
-    case Role::inline_client: return "inline client";
-    case Role::unknown: break;
-    }
-    return "starting";
-}
-
-const std::string& host_name() {
-    static const std::string name = [] {
-        char buffer[256] = {};
-        gethostname(buffer, sizeof buffer - 1);
-        return std::string(buffer);
-    }();
-    return name;
-}
+const std::string& host_name() { return current_identity().host.empty() ? machine_name() : current_identity().host; }
 
 void keep_original_stderr() {
     if (log_stderr != STDERR_FILENO) return;
@@ -71,18 +41,18 @@ void keep_original_stderr() {
     if (copy >= 0) log_stderr = copy;  // else stderr is closed, and stays the place to try
 }
 
-void log_to_directory(const std::string& directory) {
+void log_to_directory(Identity& identity, const std::string& directory) {
     std::error_code error;
     std::filesystem::create_directories(directory, error);
-    auto path = directory + "/rank-" + std::to_string(identity_rank) + ".log";
+    auto path = directory + "/rank-" + std::to_string(identity.rank) + ".log";
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) throw std::runtime_error("cannot write the log file " + path + ": " + std::strerror(errno));
-    log_file = fd;
+    identity.log_file = fd;
 }
 
 void write_log(const char* data, std::size_t size) {
     auto unused = ::write(log_stderr, data, size);
-    if (log_file >= 0) unused = ::write(log_file, data, size);
+    if (int log_file = current_identity().log_file; log_file >= 0) unused = ::write(log_file, data, size);
     (void)unused;
 }
 
@@ -92,7 +62,7 @@ void write_terminal(const char* data, std::size_t size) {
 }
 
 void log_line(std::string_view text) {
-    std::string line = prefix;
+    std::string line = log_prefix();
     line.append(text);
     line.push_back('\n');
     write_log(line.data(), line.size());

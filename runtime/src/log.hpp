@@ -1,5 +1,8 @@
 #pragma once
-// Every line the runtime prints names the rank, its role and its host.
+// Every line the runtime prints names the rank, its role and its host: the identity of the
+// role the calling thread works for (identity.hpp).
+
+#include "identity.hpp"
 
 #include <chrono>
 #include <exception>
@@ -8,12 +11,9 @@
 
 namespace taskfarm::detail {
 
-enum class Role { unknown, scheduler, client, worker, inline_client };
-
-void set_identity(int rank, Role role);
-std::string_view role_name(Role role);
-const std::string& host_name();
+// The calling thread's role's rank and host, for the records that name them.
 int own_rank();
+const std::string& host_name();
 
 // From now on lines go to a duplicate of the stderr the process has now, so that they
 // still reach it while a task's stderr is sent elsewhere (Options::task_output_dir).
@@ -21,13 +21,13 @@ int own_rank();
 void keep_original_stderr();
 // Writes "taskfarm[rank R role@host]: text" to stderr in one write.
 void log_line(std::string_view text);
-// "taskfarm[rank R role@host]: ", made when the identity is set; safe in a signal handler.
+// "taskfarm[rank R role@host]: " of the calling thread's role; safe in a signal handler.
 const char* log_prefix();
-// From now on every line also goes to <directory>/rank-<R>.log (appended). Throws
-// std::runtime_error when the file cannot be made.
-void log_to_directory(const std::string& directory);
-// Writes bytes to stderr (the original, see keep_original_stderr) and to the rank's log
-// file, if any; safe in a signal handler.
+// From now on every line of that role also goes to <directory>/rank-<R>.log (appended).
+// Throws std::runtime_error when the file cannot be made.
+void log_to_directory(Identity& identity, const std::string& directory);
+// Writes bytes to stderr (the original, see keep_original_stderr) and to the log file of
+// the calling thread's role, if any; safe in a signal handler.
 void write_log(const char* data, std::size_t size);
 // Writes bytes to the original stderr only: a progress bar redrawn on a terminal.
 void write_terminal(const char* data, std::size_t size);

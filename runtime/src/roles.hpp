@@ -1,6 +1,7 @@
 #pragma once
 // The ranks of a farm and what each one runs.
 
+#include "ending.hpp"
 #include "scheduler_state.hpp"
 #include "transport.hpp"
 

@@ -2,6 +2,8 @@
 
 #include "startup.hpp"
 
+#include <taskfarm/detail/task.hpp>  // has_runs_left
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -239,7 +241,7 @@ void SchedulerState::dispatch() {
         ++roomiest->in_flight;
         auto& spec = queue_.front();
         running_.emplace(task, Placement{roomiest->rank, spec.attempt});
-        if (liveness_.timeout.count() > 0 && spec.attempt <= spec.retries) rerunnable_.emplace(task, spec);
+        if (liveness_.timeout.count() > 0 && has_runs_left(spec.attempt, spec.retries)) rerunnable_.emplace(task, spec);
         actions_.push_back(SendTask{roomiest->rank, std::move(spec)});
         queue_.pop_front();
     }

@@ -1,7 +1,7 @@
 #include "signals.hpp"
 
 #include "log.hpp"
-#include "transport.hpp"
+#include "ending.hpp"
 
 #include <unistd.h>
 

@@ -135,16 +135,6 @@ struct Failed {
 using Message = std::variant<Submit, Run, Finished, Done, Fetch, Fetched, Release, Shutdown, Stop, Retry, Started, Drain,
                              Heartbeat, WorkerLost, Failed>;
 
-// What a worker reports when a task throws.
-struct TaskFailure {
-    std::string type_name;
-    std::string message;
-    std::int32_t rank = 0;
-    std::string host;
-    std::int32_t attempts = 1;
-    friend bool operator==(const TaskFailure&, const TaskFailure&) = default;
-};
-
 class ProtocolError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
@@ -197,7 +187,8 @@ void decode_frame(std::span<const char> sealed_head, std::vector<Bytes> attachme
     if (!attachments.all_taken()) throw ProtocolError("a frame announces more attachments than its messages use");
 }
 
-Bytes encode_failure(const TaskFailure& failure);
-TaskFailure decode_failure(std::span<const char> bytes);
-
 }  // namespace taskfarm::detail
+
+// Last, since it uses ProtocolError: the failure record, which travels in Finished payloads
+// (Outcome::error). Whoever reads or writes the wire gets it too.
+#include "failure.hpp"

@@ -21,7 +21,9 @@ int fail_on_odd(int i) {
     if (i % 2 == 1) throw std::invalid_argument("odd input " + std::to_string(i));
     return i;
 }
-int where_am_i() { return static_cast<int>(getpid()); }
+// The process and thread a task runs on: a worker's (another process under a launcher,
+// another thread of this one in the local farm), or inline the caller's own.
+std::pair<int, int> where_am_i() { return {static_cast<int>(getpid()), static_cast<int>(gettid())}; }
 
 struct Unusual {};
 int throw_unusual() { throw Unusual{}; }
@@ -89,11 +91,12 @@ TEST(Futures, WaitAndReady) {
 }
 
 TEST(Futures, TasksRunOnWorkersNotOnTheClient) {
-    auto pid = test::client().submit(where_am_i).get();
+    auto [pid, tid] = test::client().submit(where_am_i).get();
+    std::pair<int, int> here{static_cast<int>(getpid()), static_cast<int>(gettid())};
     if (test::client().workers() > 0) {
-        EXPECT_NE(pid, static_cast<int>(getpid()));
+        EXPECT_NE(std::pair(pid, tid), here);
     } else {
-        EXPECT_EQ(pid, static_cast<int>(getpid()));
+        EXPECT_EQ(std::pair(pid, tid), here);
     }
 }
 

@@ -61,9 +61,10 @@ int fail_once(std::string marker) {
     return 42;
 }
 int always_fail(int) { throw std::invalid_argument("never works"); }
-// Every other call in a worker process fails: with one retry, every element succeeds.
+// Every other call on a worker's thread fails: with one retry, every element succeeds (a
+// chunk retries its element at once, on the same thread).
 int fails_every_other_call(int x) {
-    static int calls = 0;
+    thread_local int calls = 0;
     if (calls++ % 2 == 0) throw std::runtime_error("odd call");
     return x;
 }

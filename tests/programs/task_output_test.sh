@@ -2,7 +2,8 @@
 # --taskfarm-task-output-dir: each task's stdout and stderr in <dir>/task-<id>.out/.err, and
 # none of it in the job's own output. The program compares the files with what each task
 # printed; this script checks the job's stdout and stderr, on a farm (threads_per_worker=1,
-# then isolated with 2 threads), when a task crashes its worker, and inline (one rank).
+# then isolated with 2 threads), when a task crashes its worker, inline (no launcher,
+# local_workers=0) and in the local farm (no launcher, isolated).
 #   task_output_test.sh <program> <launcher and its flags...>
 set -u
 program=$1; shift
@@ -52,9 +53,13 @@ grep -q "task [0-9]* crashed the process: SIGSEGV" "$dir/crash.stderr" || fail "
 ! grep -rq "crashed" "$dir/crash.out" || fail "crash: the crash report went into a task's file"
 grep -q "^task-print before the crash$" "$dir"/crash.out/task-*.err || fail "crash: the task's own line is not in its file"
 
-# One rank: tasks run inline in the client.
-run inline 0 "$program" check "$dir/inline.out" "$dir/inline.scratch" \
+# No launcher and local_workers=0: tasks run inline in the client.
+run inline 0 env TASKFARM_LOCAL_WORKERS=0 "$program" check "$dir/inline.out" "$dir/inline.scratch" \
   --taskfarm-task-output-dir="$dir/inline.out" --taskfarm-verbose
 checked inline
+# No launcher, the local farm: isolated, since its roles share one process's stdout and stderr.
+run local 0 env TASKFARM_LOCAL_WORKERS=2 "$program" check-isolated "$dir/local.out" "$dir/local.scratch" \
+  --taskfarm-task-output-dir="$dir/local.out" --taskfarm-isolate --taskfarm-verbose
+checked local
 
 echo "each task's output in its own files"

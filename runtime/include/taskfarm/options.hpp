@@ -15,6 +15,13 @@ namespace taskfarm {
 struct Options {
     // Tasks each worker runs at once, each on its own thread.  TASKFARM_THREADS_PER_WORKER
     int threads_per_worker = 1;
+    // The number of workers when the program runs without a launcher (or at mpirun -np 1):
+    // the local farm, every role on threads of this process. -1: one worker per core
+    // (std::thread::hardware_concurrency or the process's CPU affinity, whichever is
+    // smaller); 0: no farm, every task runs inline, at once and one at a time, on the
+    // thread that submits it (the debugging mode). Ignored under a launcher, whose ranks
+    // are the farm (docs/design.md "The local farm").  TASKFARM_LOCAL_WORKERS
+    int local_workers = -1;
     // Results up to this many bytes travel with the task's completion message; larger ones
     // stay on their worker until gathered (docs/design.md).  TASKFARM_INLINE_RESULT_LIMIT
     std::size_t inline_result_limit = 256 * 1024;

@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <concepts>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -64,9 +66,16 @@ struct TaskCode {
     FunctionAddress function;
 };
 
+// The retry rule, for every run that may be followed by another: a worker's task and the
+// inline client's (runs_again, src/attempt.hpp), and an element of a chunk (run_element
+// below). A failed run numbered `attempt` (1 for the first) runs again while attempt <=
+// retries, the runs allowed after failed ones.
+constexpr bool has_runs_left(std::uint32_t attempt, std::uint32_t retries) { return attempt <= retries; }
+
 // A chunk of a map: many elements' arguments in one task, run one after the other on one
 // worker. Its result holds one outcome per element, back to back:
 //   u8 1 | u64 size | result bytes     or     u8 0 | u64 size | encoded failure
+// append_outcome writes one; for_each_outcome reads them back.
 enum class ElementOutcome : std::uint8_t { failed = 0, ok = 1 };
 
 inline void append_outcome(Bytes& out, ElementOutcome outcome, const Bytes& bytes) {
@@ -74,6 +83,30 @@ inline void append_outcome(Bytes& out, ElementOutcome outcome, const Bytes& byte
     out.push_back(static_cast<char>(outcome));
     out.insert(out.end(), reinterpret_cast<const char*>(&size), reinterpret_cast<const char*>(&size) + sizeof size);
     out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+// Where one element's outcome lies in its chunk's result.
+struct OutcomePlace {
+    bool ok;             // a result; else an encoded failure
+    std::size_t offset;  // of its bytes, from the start of the chunk's result
+    std::size_t size;
+};
+
+// Calls visit(const OutcomePlace&) for each outcome of a chunk's result, in element order.
+// Stops at the first bytes that are not an outcome (cut short, or an outcome byte other than
+// 0 and 1): the elements from there on have none.
+template <class Visit>
+void for_each_outcome(std::span<const char> result, Visit&& visit) {
+    constexpr std::size_t header = 1 + sizeof(std::uint64_t);
+    std::size_t at = 0;
+    while (result.size() - at >= header) {
+        auto outcome = static_cast<std::uint8_t>(result[at]);
+        std::uint64_t size;
+        std::memcpy(&size, result.data() + at + 1, sizeof size);
+        if (outcome > 1 || size > result.size() - at - header) return;
+        visit(OutcomePlace{outcome == 1, at + header, static_cast<std::size_t>(size)});
+        at += header + static_cast<std::size_t>(size);
+    }
 }
 
 // Writes a chunk's arguments: the function object (if it has state), the element count,
@@ -214,14 +247,16 @@ private:
         ElementHook* hook_;
     };
 
-    // One element of a chunk, with its retries; a run over the time limit counts as failed.
+    // One element of a chunk, with its retries (has_runs_left); a run over the time limit
+    // counts as failed. Arguments that cannot be copied are moved into the first run, so
+    // there is no second.
     template <class Callable>
     static void run_element(Callable& fn, std::tuple<Stored...> args, const RunLimits& limits, std::uint32_t index,
                             Bytes& out) {
         constexpr bool retriable = std::is_copy_constructible_v<std::tuple<Stored...>>;
-        std::int32_t attempts = retriable ? std::int32_t(limits.retries) + 1 : 1;
-        for (std::int32_t attempt = 1;; ++attempt) {
-            bool last = attempt == attempts;
+        for (std::uint32_t run = 1;; ++run) {
+            bool last = !retriable || !has_runs_left(run, limits.retries);
+            auto attempt = static_cast<std::int32_t>(run);  // as the failure record counts it
             auto started = std::chrono::steady_clock::now();
             try {
                 Bytes result;

@@ -1,0 +1,273 @@
+#include "worker_state.hpp"
+
+#include "failure.hpp"
+#include "log.hpp"  // seconds_text
+#include "roles.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace taskfarm::detail {
+namespace {
+
+// The watchdog looks this often; a task is reported at most this late. The progress thread
+// wakes at least every 10 ms anyway, so the tick costs no CPU of its own.
+constexpr auto watchdog_interval = std::chrono::nanoseconds(std::chrono::milliseconds(50));
+
+// Every worker_timeout/4 (at least 1 ms) the scheduler hears that this worker lives; zero: never.
+std::chrono::nanoseconds heartbeat_period(std::chrono::duration<double> worker_timeout) {
+    if (worker_timeout.count() <= 0) return {};
+    return std::max<std::chrono::nanoseconds>(std::chrono::milliseconds(1),
+                                              std::chrono::duration_cast<std::chrono::nanoseconds>(worker_timeout / 4));
+}
+
+// The spec for a run that comes after this one. Its arguments move when nobody else holds
+// the spec (the executor lets go of it before it reports); a given-up thread still reads
+// its copy, so then it is copied. The count can only be stale upwards (only the state makes
+// new references, and only while the caller holds the worker's lock), which means a copy.
+TaskSpec take_spec(std::shared_ptr<TaskSpec>& spec) {
+    TaskSpec taken = spec.use_count() == 1 ? std::move(*spec) : *spec;
+    spec.reset();
+    return taken;
+}
+
+}  // namespace
+
+WorkerState::WorkerState(const Options& options, Clock::time_point now)
+    : threads_per_worker_(options.threads_per_worker),
+      isolate_(options.isolate),
+      journal_(!options.journal.empty()),
+      inline_result_limit_(options.inline_result_limit),
+      heartbeat_period_(heartbeat_period(options.worker_timeout)),
+      next_heartbeat_(now + heartbeat_period_) {}
+
+std::chrono::nanoseconds WorkerState::tick_interval() const {
+    std::chrono::nanoseconds interval = isolate_ ? heartbeat_period_ : watchdog_interval;
+    if (heartbeat_period_.count() > 0) interval = std::min(interval, heartbeat_period_);
+    return interval;
+}
+
+void WorkerState::start_executors() {
+    if (!executors_.empty()) throw std::logic_error("the executors were asked for already");
+    for (int i = 0; i < threads_per_worker_; ++i) actions_.emplace_back(StartThread{add_executor(false)});
+}
+
+int WorkerState::add_executor(bool replacement) {
+    executors_.emplace_back().replacement = replacement;
+    return static_cast<int>(executors_.size() - 1);
+}
+
+void WorkerState::thread_started(int id) {
+    executor(id, Executor::Phase::starting).phase = Executor::Phase::idle;
+    ++idle_;
+    dispatch();
+}
+
+void WorkerState::thread_start_failed(int id, const std::string& reason) {
+    auto& failed = executor(id, Executor::Phase::starting);
+    failed.phase = Executor::Phase::failed_to_start;
+    if (!failed.replacement) {
+        actions_.emplace_back(Log{"cannot start executor thread " + std::to_string(id + 1) + " of threads_per_worker=" +
+                               std::to_string(threads_per_worker_) + ": " + reason + "; lower TASKFARM_THREADS_PER_WORKER"});
+        actions_.emplace_back(EndJob{4});
+        return;
+    }
+    // With other executors left the worker goes on, one thread short: its tasks still run,
+    // only fewer at once, and the scheduler needs to know nothing. With none left, tasks
+    // sent here would wait for ever, so the job ends instead.
+    auto left = live_executors();
+    if (left == 0) {
+        actions_.emplace_back(Log{"cannot start a thread to replace the one given up: " + reason +
+                               "; this worker has no executor thread left, so the job ends with status 1"});
+        actions_.emplace_back(EndJob{1});
+        return;
+    }
+    actions_.emplace_back(Log{"cannot start a thread to replace the one given up: " + reason + "; this worker goes on with " +
+                           std::to_string(left) + " executor thread" + (left == 1 ? "" : "s")});
+}
+
+void WorkerState::received(int source, Message&& message) {
+    std::visit(
+        [&](auto& m) {
+            using M = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<M, Run>) run(std::move(m.spec));
+            else if constexpr (std::is_same_v<M, Fetch>) fetch(source, m.task);
+            else if constexpr (std::is_same_v<M, Release>) release(m.task);
+            else if constexpr (std::is_same_v<M, Drain>) drain();
+            else if constexpr (std::is_same_v<M, Stop>) stop(m.status);
+            else
+                throw ProtocolError("a worker got an unexpected message (kind " + std::to_string(message.index() + 1) +
+                                    ") from rank " + std::to_string(source));
+        },
+        message);
+}
+
+void WorkerState::run(TaskSpec spec) {
+    if (stopping_) return;
+    queue_.push_back(std::move(spec));
+    dispatch();
+}
+
+void WorkerState::fetch(int source, TaskId task) {
+    if (stopping_) return;
+    auto it = held_.find(task);
+    if (it == held_.end())
+        throw ProtocolError("rank " + std::to_string(source) + " asked for the result of task " + std::to_string(task) +
+                            ", which this worker does not hold");
+    // The client keeps what it fetches (and fetches once), so the result moves out rather
+    // than being copied; the scheduler's later Release finds nothing.
+    send(source, Fetched{task, std::move(it->second)});
+    held_.erase(it);
+}
+
+void WorkerState::release(TaskId task) {
+    if (stopping_) return;
+    // Held: free it. Queued: drop it unrun and free its slot. Running: the scheduler
+    // releases the result again once it is done.
+    if (held_.erase(task) > 0) return;
+    auto queued = std::find_if(queue_.begin(), queue_.end(), [&](const TaskSpec& spec) { return spec.task == task; });
+    if (queued == queue_.end()) return;
+    queue_.erase(queued);
+    send(scheduler_rank, Done{task, false});
+}
+
+void WorkerState::drain() { draining_ = true; }
+
+void WorkerState::stop_signal() {
+    if (stopping_) return;
+    draining_ = true;
+    send(scheduler_rank, Drain{});
+}
+
+void WorkerState::stop(int status) {
+    if (stopping_) return;
+    stopping_ = true;
+    queue_.clear();
+    actions_.emplace_back(FinishWorker{status});
+}
+
+bool WorkerState::attempt_started(int id, Clock::time_point now) {
+    auto& self = executor(id, Executor::Phase::given_task);
+    if (stopping_ || draining_) {
+        if (!stopping_) queue_.push_front(take_spec(self.spec));  // it was the first in line
+        else self.spec.reset();
+        self.phase = Executor::Phase::idle;
+        ++idle_;
+        return false;
+    }
+    self.phase = Executor::Phase::running;
+    self.started = now;
+    // Isolated tasks are stopped by run_isolated itself.
+    self.limit_ns = isolate_ ? 0 : time_limit_ns(*self.spec);
+    if (journal_) send(client_rank, Started{self.spec->task});
+    return true;
+}
+
+void WorkerState::attempt_finished(int id, AttemptResult attempt) {
+    if (id >= 0 && std::size_t(id) < executors_.size() && executors_[std::size_t(id)].phase == Executor::Phase::given_up)
+        return;  // the watchdog reported this task long ago
+    auto& self = executor(id, Executor::Phase::running);
+    auto spec = std::move(self.spec);
+    self.phase = Executor::Phase::idle;
+    ++idle_;
+    if (stopping_) return;  // once the Stop came nothing more is sent
+    report(std::move(spec), std::move(attempt));
+    dispatch();
+}
+
+void WorkerState::time_passed(Clock::time_point now) {
+    if (stopping_) return;
+    if (!isolate_) watch_over_tasks(now);
+    // Sent whether or not other messages went out meanwhile: it is a few bytes every
+    // worker_timeout/4, and the scheduler then needs no other sign of life.
+    if (heartbeat_period_.count() > 0 && now >= next_heartbeat_) {
+        next_heartbeat_ += heartbeat_period_;  // on schedule, not a tick late each time
+        if (next_heartbeat_ <= now) next_heartbeat_ = now + heartbeat_period_;
+        send(scheduler_rank, Heartbeat{});
+    }
+}
+
+// Reports every unisolated task over its limit as a taskfarm::Timeout (exactly as run_here
+// would have at its end), gives its thread up and asks for another in its place. Its own
+// report, whenever it comes, is dropped, so exactly one of the two reports the task.
+void WorkerState::watch_over_tasks(Clock::time_point now) {
+    for (std::size_t i = 0; i < executors_.size(); ++i) {
+        auto& stuck = executors_[i];
+        if (stuck.phase != Executor::Phase::running || stuck.limit_ns == 0) continue;
+        auto ran = std::chrono::duration_cast<std::chrono::nanoseconds>(now - stuck.started).count();
+        if (ran <= 0 || std::uint64_t(ran) <= stuck.limit_ns) continue;
+        stuck.phase = Executor::Phase::given_up;
+        ++threads_given_up_;
+        auto spec = std::move(stuck.spec);  // its thread still reads its own reference
+        auto limit_ns = stuck.limit_ns;
+        actions_.emplace_back(GiveUpThread{static_cast<int>(i)});
+        actions_.emplace_back(Log{"task " + std::to_string(spec->task) + " ran over its timeout of " +
+                               seconds_text(std::chrono::nanoseconds(limit_ns)) +
+                               "; it cannot be stopped without isolation, so its thread is given up (it keeps running, "
+                               "and using a core if it spins, until the process ends) and a new thread takes its place"});
+        AttemptResult attempt;
+        attempt.outcome = Outcome::error;
+        attempt.payload = encode_timeout(std::uint64_t(ran), limit_ns, static_cast<std::int32_t>(spec->attempt));
+        attempt.run_time = std::chrono::nanoseconds(ran);
+        report(std::move(spec), std::move(attempt));
+        actions_.emplace_back(StartThread{add_executor(true)});  // `stuck` may have moved
+    }
+}
+
+// An attempt's outcome: Retry to the scheduler when it runs again, else Finished to the
+// client and Done to the scheduler.
+void WorkerState::report(std::shared_ptr<TaskSpec> spec, AttemptResult attempt) {
+    if (runs_again(attempt, *spec)) {  // back to the scheduler, for another worker
+        auto again = take_spec(spec);
+        ++again.attempt;
+        send(scheduler_rank, Retry{std::move(again)});
+        return;
+    }
+    auto task = spec->task;
+    // The client journals every result, so with a journal none stay here.
+    bool held = attempt.outcome == Outcome::value && attempt.payload.size() > inline_result_limit_ && !journal_;
+    Finished finished{task, attempt.outcome, std::move(attempt.payload)};
+    if (held) {
+        held_.emplace(task, std::move(finished.payload));
+        finished.payload.clear();
+        finished.outcome = Outcome::held;
+    }
+    send(client_rank, std::move(finished));
+    send(scheduler_rank, Done{task, held, std::max<std::uint64_t>(1, std::uint64_t(attempt.run_time.count()))});
+}
+
+// Gives the waiting tasks, first come first served, to the idle executors, lowest number first.
+void WorkerState::dispatch() {
+    for (std::size_t i = 0; idle_ > 0 && !queue_.empty() && !draining_ && !stopping_ && i < executors_.size(); ++i) {
+        auto& free = executors_[i];
+        if (free.phase != Executor::Phase::idle) continue;
+        free.phase = Executor::Phase::given_task;
+        --idle_;
+        free.spec = std::make_shared<TaskSpec>(std::move(queue_.front()));
+        queue_.pop_front();
+        actions_.emplace_back(Execute{static_cast<int>(i), free.spec});
+    }
+}
+
+std::vector<WorkerAction> WorkerState::take_actions() { return std::exchange(actions_, {}); }
+
+std::size_t WorkerState::tasks_running() const {
+    return std::size_t(std::count_if(executors_.begin(), executors_.end(),
+                                     [](const Executor& e) { return e.phase == Executor::Phase::running; }));
+}
+
+std::size_t WorkerState::live_executors() const {
+    return std::size_t(std::count_if(executors_.begin(), executors_.end(), [](const Executor& e) {
+        return e.phase != Executor::Phase::given_up && e.phase != Executor::Phase::failed_to_start;
+    }));
+}
+
+// The events about one executor come from the driver, which knows what each one does: an
+// executor in another phase than the event implies is the driver's mistake.
+WorkerState::Executor& WorkerState::executor(int id, Executor::Phase expected) {
+    if (id < 0 || std::size_t(id) >= executors_.size() || executors_[std::size_t(id)].phase != expected)
+        throw std::logic_error("executor " + std::to_string(id) + " is not in the state this event needs");
+    return executors_[std::size_t(id)];
+}
+
+}  // namespace taskfarm::detail

@@ -1,0 +1,156 @@
+#pragma once
+// The worker's decisions, with no threads, locks, clock reads or I/O: events in,
+// instructions out, as in SchedulerState. worker.cpp owns the executor threads and the
+// transport: it turns messages, ticks and finished attempts into events and carries out the
+// instructions; the unit tests feed events directly.
+//
+// An executor is one thread that runs tasks, named by a number (0, 1, ... in the order they
+// are asked for). Its life: StartThread, then thread_started (or thread_start_failed); then
+// for each task Execute, attempt_started, attempt_finished. Without isolation, a task over
+// its time limit is reported by the watchdog (time_passed) instead: its thread is given up
+// (what it returns later is dropped) and another one is asked for in its place.
+
+#include "attempt.hpp"
+#include "wire.hpp"
+
+#include <taskfarm/options.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+namespace taskfarm::detail {
+
+// Run this task on this executor. The spec is shared: the state keeps it too, to report the
+// task should the watchdog give the executor up while it runs.
+struct Execute {
+    int executor;
+    std::shared_ptr<const TaskSpec> spec;
+    friend bool operator==(const Execute& a, const Execute& b) {
+        return a.executor == b.executor && (a.spec == b.spec || (a.spec && b.spec && *a.spec == *b.spec));
+    }
+};
+// Post this message.
+struct Send {
+    int destination;
+    Message message;
+    friend bool operator==(const Send&, const Send&) = default;
+};
+// The watchdog reported this executor's task: its thread is left to run on (detached), and
+// nothing it does reaches the worker any more.
+struct GiveUpThread {
+    int executor;
+    friend bool operator==(const GiveUpThread&, const GiveUpThread&) = default;
+};
+// Start a thread for this executor, then call thread_started or thread_start_failed.
+struct StartThread {
+    int executor;
+    friend bool operator==(const StartThread&, const StartThread&) = default;
+};
+// Print this line.
+struct Log {
+    std::string text;
+    friend bool operator==(const Log&, const Log&) = default;
+};
+// The Stop came: wake every executor (each ends once its task, if any, returns; nothing more
+// is reported) and finish the transport. The worker ends with this status.
+struct FinishWorker {
+    int status;
+    friend bool operator==(const FinishWorker&, const FinishWorker&) = default;
+};
+// The worker cannot go on: end the whole job with this status (abort_job).
+struct EndJob {
+    int status;
+    friend bool operator==(const EndJob&, const EndJob&) = default;
+};
+using WorkerAction = std::variant<Execute, Send, GiveUpThread, StartThread, Log, FinishWorker, EndJob>;
+
+class WorkerState {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    // Uses options.threads_per_worker, isolate, journal, inline_result_limit and
+    // worker_timeout. now: when the worker starts; its heartbeats are due from then on.
+    WorkerState(const Options& options, Clock::time_point now);
+
+    // How often time_passed wants to be called: the watchdog's interval (without isolation)
+    // or the heartbeat's, whichever is shorter; zero when neither is needed.
+    std::chrono::nanoseconds tick_interval() const;
+
+    // Asks for the threads_per_worker executors, once.
+    void start_executors();
+    void thread_started(int executor);
+    // reason: what the system said. At start-up the job ends (status 4); a replacement that
+    // cannot start leaves the worker a thread short, or ends the job when none is left.
+    void thread_start_failed(int executor, const std::string& reason);
+
+    // A message from rank `source`: Run, Fetch, Release, Drain or Stop, given to the event
+    // below; any other kind is a ProtocolError.
+    void received(int source, Message&& message);
+    void run(TaskSpec spec);
+    // Throws ProtocolError when this worker does not hold the task's result.
+    void fetch(int source, TaskId task);
+    void release(TaskId task);
+    void drain();
+    void stop(int status);
+    // A stop signal here (or news of one elsewhere): start no more tasks, and tell the scheduler.
+    void stop_signal();
+
+    // The executor picks up the task it was given, at `now`. Returns whether it runs it: not
+    // when a drain came since it was given (the task goes back to the front of the queue), or
+    // a stop.
+    bool attempt_started(int executor, Clock::time_point now);
+    // The executor's run ended. An executor that was given up is ignored: the watchdog
+    // reported its task already.
+    void attempt_finished(int executor, AttemptResult attempt);
+    // The clock moved on: the watchdog (without isolation) and the heartbeat.
+    void time_passed(Clock::time_point now);
+
+    std::vector<WorkerAction> take_actions();
+
+    bool stopping() const { return stopping_; }
+    std::size_t queued() const { return queue_.size(); }
+    std::size_t results_held() const { return held_.size(); }
+    std::size_t tasks_running() const;  // picked up, not yet reported
+    std::size_t threads_given_up() const { return threads_given_up_; }
+
+private:
+    struct Executor {
+        enum class Phase { starting, idle, given_task, running, given_up, failed_to_start };
+        Phase phase = Phase::starting;
+        bool replacement = false;  // asked for in place of one given up
+        std::shared_ptr<TaskSpec> spec;  // given_task, running: its task
+        Clock::time_point started{};     // running: since when
+        std::uint64_t limit_ns = 0;      // running: how long it may run before the watchdog reports it; 0: not watched
+    };
+    Executor& executor(int id, Executor::Phase expected);
+    int add_executor(bool replacement);
+    std::size_t live_executors() const;
+    void dispatch();
+    void watch_over_tasks(Clock::time_point now);
+    void report(std::shared_ptr<TaskSpec> spec, AttemptResult attempt);
+    void send(int destination, Message message) { actions_.emplace_back(Send{destination, std::move(message)}); }
+
+    int threads_per_worker_;
+    bool isolate_;
+    bool journal_;  // the client keeps a journal: it is told when a task starts, and holds every result
+    std::size_t inline_result_limit_;
+    std::chrono::nanoseconds heartbeat_period_;  // zero: no heartbeat
+    Clock::time_point next_heartbeat_;
+
+    std::vector<Executor> executors_;  // by number, given up ones too
+    std::size_t idle_ = 0;             // how many executors are idle
+    std::deque<TaskSpec> queue_;       // waiting for an executor
+    std::unordered_map<TaskId, Bytes> held_;  // results kept here until fetched or released
+    bool draining_ = false;  // a stop signal came: finish the running tasks, start no more
+    bool stopping_ = false;
+    std::size_t threads_given_up_ = 0;
+    std::vector<WorkerAction> actions_;
+};
+
+}  // namespace taskfarm::detail
