@@ -5,6 +5,7 @@
 #include "fingerprint.hpp"
 #include "log.hpp"
 #include "roles.hpp"
+#include "signals.hpp"
 #include "task_output.hpp"
 
 #include <unistd.h>
@@ -383,6 +384,10 @@ void ClientCore::shutdown(int status) {
     // A process forked by a task or by the client has a copy of this object but not its
     // threads: exit() there must not try to end the farm.
     if (::getpid() != owner_pid_) return;
+    std::call_once(shutdown_once_, [&] { shut_down(status); });
+}
+
+void ClientCore::shut_down(int status) {
     {
         std::unique_lock lock(mutex_);
         if (closed_) return;
@@ -407,6 +412,8 @@ void ClientCore::shutdown(int status) {
         journal_.reset();
     }
     session_.reset();  // finalises MPI once every rank has reached this point
+    // No farm is left to drain: a stop signal (Ctrl-C) ends the program as it would without one.
+    if (transport_ && in_farm_process()) restore_default_stop_signals();
 }
 
 }  // namespace detail

@@ -102,6 +102,8 @@ public:
     void shutdown(int status);
     bool closed();
     int workers() const { return workers_; }
+    // After shutdown: the local farm left a task's thread running (LocalFarm::abandoned_tasks).
+    bool abandoned_tasks() const { return local_farm_ && local_farm_->abandoned_tasks(); }
     bool journaling() const { return journal_ != nullptr; }
     std::size_t frames_sent() const { return transport_ ? transport_->frames_sent() : 0; }
 
@@ -123,6 +125,7 @@ private:
     // held on its worker, so that get() works after shutdown too. Needs mutex_ held.
     void fetch_held_results(std::unique_lock<std::mutex>& lock);
     void wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload);
+    void shut_down(int status);  // shutdown's body, once
     void throw_if_closed() const;
 
     std::shared_ptr<MpiSession> session_;
@@ -141,6 +144,7 @@ private:
     pid_t owner_pid_;  // the process that runs the farm
     TaskId next_id_ = 1;
     bool closed_ = false;
+    std::once_flag shutdown_once_;  // a second shutdown (another thread, exit()) waits for the first
 };
 
 struct ClientAccess {

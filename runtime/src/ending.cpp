@@ -12,14 +12,14 @@ namespace {
 std::atomic<FailureAnnouncer*> announcer{nullptr};
 std::atomic<int> job_failed_with{-1};
 
+}  // namespace
+
 bool mpi_active() {
     int initialized = 0, finalized = 0;
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
     return initialized && !finalized;
 }
-
-}  // namespace
 
 void set_failure_announcer(FailureAnnouncer* a) { announcer = a; }
 

@@ -22,6 +22,9 @@ protected:
 // The announcer abort_job uses from now on (null: none).
 void set_failure_announcer(FailureAnnouncer* announcer);
 
+// Whether MPI is initialised and not yet finalised in this process.
+bool mpi_active();
+
 // Another rank said it is ending the job (Failed), with this status; -1 until then.
 void note_job_failed(int status);
 int job_failed_status();

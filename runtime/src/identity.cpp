@@ -28,11 +28,11 @@ std::string_view role_name(Role role) {
 }
 
 const std::string& machine_name() {
-    static const std::string name = [] {
+    static const auto& name = *new std::string([] {  // never destroyed: threads may log during exit()
         char buffer[256] = {};
         gethostname(buffer, sizeof buffer - 1);
         return std::string(buffer);
-    }();
+    }());
     return name;
 }
 
@@ -43,7 +43,7 @@ Identity::Identity(int rank_, Role role_) : rank(rank_), role(role_), host(machi
 }
 
 Identity& process_identity() {
-    static Identity identity;
+    static auto& identity = *new Identity();  // never destroyed, as every other identity
     return identity;
 }
 

@@ -85,6 +85,14 @@ void lay_out_local_farm(Startup& startup) {
     if (workers == 0) return;
     int size = first_worker_rank + workers;
     process_identity() = Identity(client_rank, Role::client);
+    // Every worker is a role thread, a progress thread and its executors, all in this process.
+    auto limit = threads_per_worker_limit();
+    long threads = long(workers) * (options.threads_per_worker + 2) + 4;
+    if (threads > limit.most)
+        throw ConfigError("a local farm of " + std::to_string(workers) + " workers with threads_per_worker=" +
+                          std::to_string(options.threads_per_worker) + " needs " + std::to_string(threads) +
+                          " threads in one process, more than " + std::to_string(limit.most) + " (" + limit.set_by +
+                          "): lower TASKFARM_LOCAL_WORKERS or TASKFARM_THREADS_PER_WORKER");
     // Descriptors 1 and 2 belong to the process: a task's redirected output would take the
     // client's lines (and every other role's) with it.
     if (!options.task_output_dir.empty() && !options.isolate)
@@ -215,10 +223,18 @@ void shut_down_at_exit(int status, void*) {
     // the handler signals.cpp registered, which runs next.
     if (!in_farm_process() || current_task() != 0) return;
     auto core = running_client.lock();
-    if (!core || core->closed()) return;
-    log_line("the client called exit(" + std::to_string(status) +
-             ") while the farm was running; shutting the farm down with that status");
-    core->shutdown(status);
+    if (!core) return;
+    if (!core->closed()) {
+        log_line("the client called exit(" + std::to_string(status) +
+                 ") while the farm was running; shutting the farm down with that status");
+        core->shutdown(status);
+    }
+    // A task's thread the local farm had to leave running must not see the statics destroyed
+    // under it: end here, as an MPI worker does.
+    if (core->abandoned_tasks()) {
+        std::fflush(nullptr);
+        std::_Exit(status);
+    }
 }
 
 // A second handle on the core of the Client that initialize returned, for current_client().
@@ -266,7 +282,12 @@ int run(int& argc, char**& argv, std::function<int(Client&)> client_main, const 
         auto error = describe_current_exception();
         fatal("the client failed with an uncaught exception: " + error.type_name + ": " + error.message);
     }
-    ClientAccess::core(client).shutdown(status);
+    auto& core = ClientAccess::core(client);
+    core.shutdown(status);
+    if (core.abandoned_tasks()) {  // see shut_down_at_exit
+        std::fflush(nullptr);
+        std::_Exit(status);
+    }
     return status;
 }
 

@@ -13,7 +13,7 @@ LocalFarm::LocalFarm(const Options& options, const std::vector<Identity*>& ident
         if (rank == client_rank) continue;
         auto& transport = *endpoints_[static_cast<std::size_t>(rank)];
         const Identity& identity = *identities[static_cast<std::size_t>(rank)];
-        roles_.emplace_back([&transport, &identity, options, hosts] {
+        roles_.emplace_back([this, &transport, &identity, options, hosts] {
             IdentityScope speaking_as(identity);
             try {
                 if (transport.rank() == scheduler_rank) {
@@ -23,6 +23,7 @@ LocalFarm::LocalFarm(const Options& options, const std::vector<Identity*>& ident
                     // left to run on (detached) until the process ends, as on an MPI worker.
                     bool abandoned_task = false;
                     serve_worker(transport, options, abandoned_task);
+                    if (abandoned_task) abandoned_tasks_ = true;
                 }
             } catch (...) {
                 auto error = describe_current_exception();
@@ -32,7 +33,13 @@ LocalFarm::LocalFarm(const Options& options, const std::vector<Identity*>& ident
     }
 }
 
-LocalFarm::~LocalFarm() { join(); }
+LocalFarm::~LocalFarm() {
+    if (joined_) return;
+    // Destroyed before the client shut it down (an exception while the client was being
+    // made): its roles wait for a Shutdown that will never come. End the job, never hang.
+    log_line("the local farm is being destroyed before it was shut down; ending the job");
+    abort_job(1);
+}
 
 std::unique_ptr<Transport> LocalFarm::take_client_transport() {
     return std::move(endpoints_[static_cast<std::size_t>(client_rank)]);
@@ -41,6 +48,7 @@ std::unique_ptr<Transport> LocalFarm::take_client_transport() {
 void LocalFarm::join() {
     for (auto& role : roles_)
         if (role.joinable()) role.join();
+    joined_ = true;
 }
 
 }  // namespace taskfarm::detail

@@ -10,6 +10,7 @@
 
 #include <taskfarm/options.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,8 +31,14 @@ public:
     std::unique_ptr<Transport> take_client_transport();
     // After the client's shutdown: waits until the scheduler and every worker have ended.
     void join();
+    // A task was still running at the end, or a thread was given up at its timeout: such
+    // threads run on, detached, so the process must end without destroying its statics
+    // under them (as an MPI worker does, with _Exit).
+    bool abandoned_tasks() const { return abandoned_tasks_.load(); }
 
 private:
+    std::atomic<bool> abandoned_tasks_{false};
+    bool joined_ = false;
     std::shared_ptr<LocalHub> hub_;
     std::vector<std::unique_ptr<LocalTransport>> endpoints_;  // by rank; the client's taken out
     std::vector<std::thread> roles_;

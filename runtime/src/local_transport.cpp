@@ -6,16 +6,6 @@
 #include <algorithm>
 
 namespace taskfarm::detail {
-namespace {
-
-// Idle back-off, as the MPI transport's: spin while traffic is likely, then yield, then sleep
-// in growing steps up to max_sleep (stop signals are seen this late at most).
-constexpr unsigned spin_rounds = 64;
-constexpr unsigned yield_rounds = 128;
-constexpr auto first_sleep = std::chrono::microseconds(20);
-constexpr auto max_sleep = std::chrono::milliseconds(10);
-
-}  // namespace
 
 LocalHub::LocalHub(int size) : size_(size), endpoints_(static_cast<std::size_t>(size), nullptr) {}
 
@@ -33,6 +23,7 @@ std::vector<std::unique_ptr<LocalTransport>> LocalHub::make_endpoints() {
 void LocalHub::arrive() {
     if (arrived_.fetch_add(1) + 1 < size_) return;
     for (auto* endpoint : endpoints_) endpoint->wake();  // the last one: every rank may end now
+    everyone_woken_ = true;
 }
 
 LocalTransport::LocalTransport(std::shared_ptr<LocalHub> hub, int rank)
@@ -107,13 +98,8 @@ bool LocalTransport::take_arrivals(bool deliver) {
 }
 
 void LocalTransport::idle(unsigned rounds, Clock::time_point next_tick) {
-    if (rounds < spin_rounds) return;
-    if (rounds < yield_rounds) {
-        std::this_thread::yield();
-        return;
-    }
-    auto doublings = std::min<unsigned>((rounds - yield_rounds) / 8, 10);
-    auto sleep = std::min<std::chrono::microseconds>(first_sleep * (1u << doublings), max_sleep);
+    auto sleep = idle_step(rounds);
+    if (sleep.count() == 0) return;
     std::unique_lock lock(inbox_mutex_);
     wake_.wait_until(lock, std::min(next_tick, Clock::now() + sleep), [this] { return wake_requested_; });
     wake_requested_ = false;

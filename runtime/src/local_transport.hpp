@@ -37,11 +37,14 @@ public:
 private:
     friend class LocalTransport;
     void arrive();  // one more rank has finished
-    bool all_arrived() const { return arrived_.load() == size_; }
+    // Set by the last rank to arrive once it has woken every other: no rank ends (and is
+    // destroyed) while that rank may still touch it.
+    bool all_arrived() const { return everyone_woken_.load(); }
 
     int size_;
     std::vector<LocalTransport*> endpoints_;
     std::atomic<int> arrived_{0};
+    std::atomic<bool> everyone_woken_{false};
 };
 
 class LocalTransport final : public Transport {

@@ -25,20 +25,6 @@ constexpr int attachment_tag = 8;
 // MPI counts are ints: an attachment travels in pieces of at most this many bytes.
 constexpr std::size_t attachment_piece = std::size_t(1) << 30;
 
-// Idle back-off: spin while traffic is likely, then yield, then sleep in growing steps up
-// to max_sleep, so that an idle rank costs next to no CPU even when ranks outnumber cores.
-constexpr unsigned spin_rounds = 64;
-constexpr unsigned yield_rounds = 128;
-constexpr auto first_sleep = std::chrono::microseconds(20);
-constexpr auto max_sleep = std::chrono::milliseconds(10);
-
-bool mpi_active() {
-    int initialized = 0, finalized = 0;
-    MPI_Initialized(&initialized);
-    MPI_Finalized(&finalized);
-    return initialized && !finalized;
-}
-
 }  // namespace
 
 MpiSession::MpiSession(int& argc, char**& argv)
@@ -190,7 +176,7 @@ void MpiTransport::progress_loop() {
             }
             idle_rounds = active ? 0 : idle_rounds + 1;
             // A large send moves only while this thread calls into MPI: never sleep on one.
-            if (!active && !sends_.empty()) idle_rounds = std::min(idle_rounds, yield_rounds - 1);
+            if (!active && !sends_.empty()) idle_rounds = std::min(idle_rounds, idle_yield_rounds - 1);
             if (!active) idle(idle_rounds);
         }
     } catch (const ProtocolError& e) {
@@ -281,13 +267,8 @@ bool MpiTransport::complete_sends() {
 }
 
 void MpiTransport::idle(unsigned rounds) {
-    if (rounds < spin_rounds) return;
-    if (rounds < yield_rounds) {
-        std::this_thread::yield();
-        return;
-    }
-    auto doublings = std::min<unsigned>((rounds - yield_rounds) / 8, 10);
-    auto sleep = std::min<std::chrono::microseconds>(first_sleep * (1u << doublings), max_sleep);
+    auto sleep = idle_step(rounds);
+    if (sleep.count() == 0) return;
     std::unique_lock lock(mutex_);
     wake_.wait_for(lock, sleep, [this] { return wake_requested_; });
     wake_requested_ = false;

@@ -16,8 +16,11 @@ namespace taskfarm::detail {
 namespace {
 
 // Static initialisers call register_invoker in no defined order, so the map is made on first use.
+// This and the caches below are never destroyed: in the local farm, worker threads may still
+// run tasks while exit() destroys the statics (a client that calls exit(), a task abandoned at
+// the end), and a static made after the farm started is destroyed before the farm is shut down.
 std::map<std::uint64_t, Invoker>& invokers() {
-    static std::map<std::uint64_t, Invoker> map;
+    static auto& map = *new std::map<std::uint64_t, Invoker>();
     return map;
 }
 
@@ -134,12 +137,12 @@ const void* resolve_function(FunctionAddress address) {
 }  // namespace
 
 FunctionAddress address_of_function(const void* function) {
-    static ResolvedCache<const void*, FunctionAddress> cache;
+    static auto& cache = *new ResolvedCache<const void*, FunctionAddress>();  // never destroyed, see invokers()
     return cache.get(function, [&] { return resolve_address(function); });
 }
 
 const void* function_at(FunctionAddress address) {
-    static ResolvedCache<std::pair<std::uint64_t, std::uint64_t>, const void*> cache;
+    static auto& cache = *new ResolvedCache<std::pair<std::uint64_t, std::uint64_t>, const void*>();  // never destroyed
     return cache.get({address.module, address.offset}, [&] { return resolve_function(address); });
 }
 

@@ -18,7 +18,7 @@ namespace taskfarm::detail {
 namespace {
 
 std::recursive_mutex& output_turn() {
-    static std::recursive_mutex turn;
+    static auto& turn = *new std::recursive_mutex();  // never destroyed: tasks may run on during exit()
     return turn;
 }
 

@@ -4,10 +4,23 @@
 #include "log.hpp"
 #include "signals.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
 namespace taskfarm::detail {
+
+std::chrono::microseconds Transport::idle_step(unsigned rounds) {
+    constexpr auto first_sleep = std::chrono::microseconds(20);
+    constexpr auto max_sleep = std::chrono::microseconds(10'000);
+    if (rounds < idle_spin_rounds) return {};
+    if (rounds < idle_yield_rounds) {
+        std::this_thread::yield();
+        return {};
+    }
+    auto doublings = std::min<unsigned>((rounds - idle_yield_rounds) / 8, 10);
+    return std::min<std::chrono::microseconds>(first_sleep * (1u << doublings), max_sleep);
+}
 
 Transport::Clock::time_point Transport::turn_hooks(const std::function<void()>& read_arrivals) {
     auto now = Clock::now();

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <thread>
 
 namespace taskfarm::detail {
 
@@ -55,6 +56,14 @@ public:
     virtual int size() const = 0;
     // Frames (messages that carry messages) this rank has sent so far.
     virtual std::size_t frames_sent() const = 0;
+
+    // The idle back-off both progress threads use: after `rounds` turns without traffic,
+    // spin (return 0) while traffic is likely, then yield, then sleep in steps growing from
+    // 20 µs to 10 ms, so that an idle rank costs next to no CPU even when ranks outnumber
+    // cores. Returns how long to sleep (after yielding itself in the yield phase).
+    static std::chrono::microseconds idle_step(unsigned rounds);
+    static constexpr unsigned idle_spin_rounds = 64;
+    static constexpr unsigned idle_yield_rounds = 128;  // rounds below this never sleep
 
 protected:
     // On the progress thread, at the start of each turn: the tick when it is due, and the

@@ -19,6 +19,7 @@ public:
         put<std::uint64_t>(bytes.size());
         append(bytes.data(), bytes.size());
     }
+    void put(const std::string& text) { put(std::span<const char>(text.data(), text.size())); }
     void put(Bytes&& bytes) {
         if (!attachments_ || bytes.size() < attachment_threshold) return put(std::span<const char>(bytes));
         put<std::uint64_t>(bytes.size());
@@ -52,6 +53,10 @@ public:
         if (attachments_ && size >= attachment_threshold) return attachments_->take(size);
         auto bytes = take(size);
         return Bytes(bytes.begin(), bytes.end());
+    }
+    std::string get_string() {
+        auto bytes = take(get<std::uint64_t>());
+        return std::string(bytes.begin(), bytes.end());
     }
     bool get_bool() {
         auto value = get<std::uint8_t>();
@@ -212,6 +217,30 @@ std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachme
     default: throw ProtocolError("unknown message kind " + std::to_string(kind));
     }
     return {std::move(message), r.used()};
+}
+
+// The failure record (failure.hpp): its bytes follow the wire's conventions.
+Bytes encode_failure(const TaskFailure& failure) {
+    Bytes out;
+    Writer w(out);
+    w.put(failure.type_name);
+    w.put(failure.message);
+    w.put(failure.rank);
+    w.put(failure.host);
+    w.put(failure.attempts);
+    return out;
+}
+
+TaskFailure decode_failure(std::span<const char> bytes) {
+    Reader r(bytes);
+    TaskFailure failure;
+    failure.type_name = r.get_string();
+    failure.message = r.get_string();
+    failure.rank = r.get<std::int32_t>();
+    failure.host = r.get_string();
+    failure.attempts = r.get<std::int32_t>();
+    if (r.used() != bytes.size()) throw ProtocolError("malformed task failure: trailing bytes");
+    return failure;
 }
 
 }  // namespace taskfarm::detail
