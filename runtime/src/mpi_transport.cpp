@@ -147,7 +147,7 @@ void MpiTransport::progress_loop() {
         for (;;) {
             // A rank that fails tells every other rank before the launcher signals them for
             // it: what has arrived is read before a stop signal is taken as news of its own.
-            turn_hooks([&] { receive_all(!finishing); });
+            turn_hooks([&] { receive_all(!finishing); }, idle_rounds);
             if (int status = failure_to_announce_.load(); status >= 0) send_failure(status);
             bool active = receive_all(!finishing);
             active |= flush_outboxes();

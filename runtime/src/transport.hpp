@@ -68,15 +68,16 @@ public:
 protected:
     // On the progress thread, at the start of each turn: the tick when it is due, and the
     // stop-signal policy. read_arrivals is called before a stop signal is first taken as
-    // news (StopPolicy::stopping). Returns when the time until the next tick, for a
-    // progress thread that wants to sleep.
-    Clock::time_point turn_hooks(const std::function<void()>& read_arrivals);
+    // news (StopPolicy::stopping). idle_rounds: turns since the last traffic. Returns when
+    // the next tick is due, for a progress thread that wants to sleep.
+    Clock::time_point turn_hooks(const std::function<void()>& read_arrivals, unsigned idle_rounds);
 
 private:
     std::function<void()> on_stop_signal_;
     Clock::duration tick_interval_{};
     std::function<void(Clock::time_point)> tick_;
     Clock::time_point next_tick_{};
+    unsigned turns_ = 0;
     StopPolicy stop_policy_;
 };
 
