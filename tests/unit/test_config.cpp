@@ -8,6 +8,7 @@
 
 #include <fstream>
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -190,6 +191,37 @@ TEST(ConfigSeconds, ProgressIntervalMustBeFiniteAndPositive) {
                       .find("--taskfarm-progress-interval must be a number of seconds more than 0"),
                   std::string::npos)
             << bad;
+}
+
+}  // namespace
+}  // namespace taskfarm::detail
+
+namespace taskfarm::detail {
+namespace {
+
+TEST(ConfigLocalWorkers, MinusOneMeansOnePerCoreAndZeroInline) {
+    EXPECT_EQ(Options{}.local_workers, -1);
+    EXPECT_EQ(local_workers_in_force(with_flags({})), cores_available());
+    EXPECT_GE(cores_available(), 1);
+    EXPECT_EQ(local_workers_in_force(with_flags({"--taskfarm-local-workers=0"})), 0);
+    EXPECT_EQ(local_workers_in_force(with_flags({"--taskfarm-local-workers=5"})), 5);
+}
+
+TEST(ConfigLocalWorkers, CoresAreBoundedByTheAffinity) {
+    cpu_set_t affinity;
+    CPU_ZERO(&affinity);
+    ASSERT_EQ(sched_getaffinity(0, sizeof affinity, &affinity), 0);
+    EXPECT_LE(cores_available(), CPU_COUNT(&affinity));
+}
+
+TEST(ConfigLocalWorkers, NonsenseIsRefusedNamingItsSource) {
+    EXPECT_NE(config_error([] { with_flags({"--taskfarm-local-workers=-2"}); })
+                  .find("--taskfarm-local-workers must be a whole number of at least -1, not '-2'"),
+              std::string::npos);
+    EXPECT_NE(config_error([] { with_flags({"--taskfarm-local-workers=many"}); }).find("not 'many'"), std::string::npos);
+    Options given;
+    given.local_workers = -3;
+    EXPECT_NE(config_error([&] { with_flags({}, given); }).find("Options::local_workers must be -1"), std::string::npos);
 }
 
 }  // namespace
