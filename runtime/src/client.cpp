@@ -269,6 +269,30 @@ void ClientCore::wait(TaskState& task) {
     wait_locked(lock, carrier(task), false);
 }
 
+bool ClientCore::wait_until(TaskState& task, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    if (task.status == TaskStatus::cancelled) return true;
+    auto& source = carrier(task);
+    while (source.status == TaskStatus::pending && task.status != TaskStatus::cancelled) {
+        throw_if_closed();
+        if (deadline == std::chrono::steady_clock::time_point::max()) changed_.wait(lock);
+        else if (changed_.wait_until(lock, deadline) == std::cv_status::timeout)
+            return source.status != TaskStatus::pending || task.status == TaskStatus::cancelled;
+    }
+    return true;
+}
+
+bool ClientCore::failed(TaskState& task) {
+    std::lock_guard lock(mutex_);
+    if (task.status == TaskStatus::cancelled) return false;
+    auto& source = carrier(task);
+    if (source.status == TaskStatus::error) return true;
+    if (!task.chunk || source.status != TaskStatus::value) return false;
+    read_elements(source);  // an element fails alone inside a chunk that succeeded
+    const auto& elements = source.extras->elements;
+    return task.index >= elements.size() || !elements[task.index].ok;
+}
+
 bool ClientCore::ready(TaskState& task) {
     std::lock_guard lock(mutex_);
     return task.status != TaskStatus::pending || (task.chunk && task.chunk->status != TaskStatus::pending);
@@ -357,6 +381,19 @@ std::size_t ClientCore::next_completed(CompletionQueue& queue) {
     while (queue.done.empty()) {
         throw_if_closed();
         changed_.wait(lock);
+    }
+    auto index = queue.done.front();
+    queue.done.pop_front();
+    return index;
+}
+
+std::optional<std::size_t> ClientCore::next_completed_until(CompletionQueue& queue,
+                                                            std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    while (queue.done.empty()) {
+        throw_if_closed();
+        if (deadline == std::chrono::steady_clock::time_point::max()) changed_.wait(lock);
+        else if (changed_.wait_until(lock, deadline) == std::cv_status::timeout && queue.done.empty()) return std::nullopt;
     }
     auto index = queue.done.front();
     queue.done.pop_front();
@@ -474,6 +511,10 @@ void Client::gather(const std::vector<Future<void>>& futures, OnError on_error) 
 
 namespace detail {
 void wait(TaskState& task) { task.core->wait(task); }
+bool wait_until(TaskState& task, std::chrono::steady_clock::time_point deadline) {
+    return task.core->wait_until(task, deadline);
+}
+bool failed(TaskState& task) { return task.core->failed(task); }
 bool ready(TaskState& task) { return task.core->ready(task); }
 void cancel(TaskState& task) { task.core->cancel(task); }
 std::span<const char> result_bytes(TaskState& task) { return task.core->result_bytes(task); }
@@ -494,6 +535,11 @@ std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks) {
 std::size_t next_completed(CompletionQueue& queue) {
     if (!queue.core) throw UsageError("taskfarm: no futures to wait for");
     return queue.core->next_completed(queue);
+}
+
+std::optional<std::size_t> next_completed_until(CompletionQueue& queue, std::chrono::steady_clock::time_point deadline) {
+    if (!queue.core) throw UsageError("taskfarm: no futures to wait for");
+    return queue.core->next_completed_until(queue, deadline);
 }
 }  // namespace detail
 

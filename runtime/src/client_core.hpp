@@ -18,6 +18,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <unordered_map>
 
@@ -90,13 +91,16 @@ public:
     std::vector<std::shared_ptr<TaskState>> submit_chunk(const TaskCode& code, Bytes args, std::uint32_t count,
                                                          const TaskOptions& options);
     void wait(TaskState& task);
+    bool wait_until(TaskState& task, std::chrono::steady_clock::time_point deadline);
     bool ready(TaskState& task);
+    bool failed(TaskState& task);
     void cancel(TaskState& task);
     std::span<const char> result_bytes(TaskState& task);
     void prefetch(TaskState& task);
     void forget(TaskState& task);
     std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks);
     std::size_t next_completed(CompletionQueue& queue);
+    std::optional<std::size_t> next_completed_until(CompletionQueue& queue, std::chrono::steady_clock::time_point deadline);
 
     // Ends the farm with this exit status on every rank, then finalises MPI. Idempotent.
     void shutdown(int status);

@@ -5,6 +5,7 @@
 #include <taskfarm/error.hpp>
 #include <taskfarm/serialize.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -15,7 +16,21 @@ namespace detail {
 struct TaskState;
 struct FutureAccess;
 void wait(TaskState& task);
+// Waits until the task is done or the deadline passes; true if done. Deadline max(): no limit.
+bool wait_until(TaskState& task, std::chrono::steady_clock::time_point deadline);
 bool ready(TaskState& task);
+// True once the task failed (it ran and threw, crashed, timed out, ...); false while pending.
+bool failed(TaskState& task);
+
+// now + timeout on the steady clock, rounded up; 0 or less: now; a century or more (or
+// inf): max(), which means no deadline.
+template <class Rep, class Period>
+std::chrono::steady_clock::time_point deadline_after(std::chrono::duration<Rep, Period> timeout) {
+    using namespace std::chrono;
+    if (!(duration<double>(timeout).count() > 0)) return steady_clock::now();
+    if (duration<double>(timeout) >= duration<double>(hours(24) * 36525)) return steady_clock::time_point::max();
+    return steady_clock::now() + ceil<steady_clock::duration>(duration<double>(timeout));
+}
 void cancel(TaskState& task);
 // Waits, fetches the result from the worker that holds it if need be, and returns its
 // bytes, which stay valid as long as the task state does. Throws TaskError if the task
@@ -46,6 +61,13 @@ public:
         }
     }
     void wait() const { detail::wait(state()); }
+    // Waits at most `timeout` (dask's result(timeout=), std::future::wait_for); true once the
+    // task is done (finished, failed or cancelled), false if the time ran out first. Never
+    // throws the task's error; after the farm shut down, a pending task throws UsageError.
+    template <class Rep, class Period>
+    bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
+        return detail::wait_until(state(), detail::deadline_after(timeout));
+    }
     // True once the task has finished, failed or been cancelled.
     bool ready() const { return detail::ready(state()); }
     // The task will not run if it has not started; its result, if any, is dropped.

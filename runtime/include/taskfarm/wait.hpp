@@ -3,9 +3,11 @@
 
 #include <taskfarm/future.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace taskfarm {
@@ -16,6 +18,8 @@ class CompletionQueue;
 std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks);
 // Blocks until one more watched task is done and returns its index.
 std::size_t next_completed(CompletionQueue& queue);
+// The same, giving up at the deadline (max(): none).
+std::optional<std::size_t> next_completed_until(CompletionQueue& queue, std::chrono::steady_clock::time_point deadline);
 
 template <class T>
 std::vector<TaskState*> states_of(const std::vector<Future<T>>& futures) {
@@ -26,10 +30,53 @@ std::vector<TaskState*> states_of(const std::vector<Future<T>>& futures) {
 }
 }  // namespace detail
 
+// When wait returns (concurrent.futures' return_when).
+enum class ReturnWhen {
+    all_completed,    // every future is done
+    first_exception,  // one has failed (its task threw, crashed, timed out...), or every one is done
+};
+
 // Blocks until every future is done (finished, failed or cancelled). Does not throw task errors.
 template <class T>
 void wait(const std::vector<Future<T>>& futures) {
     for (const auto& future : futures) future.wait();
+}
+
+namespace detail {
+// Waits as ReturnWhen says, until the deadline; true if the condition was met.
+template <class T>
+bool wait_until(const std::vector<Future<T>>& futures, ReturnWhen when, std::chrono::steady_clock::time_point deadline) {
+    if (when == ReturnWhen::all_completed) {
+        for (const auto& future : futures)
+            if (!wait_until(FutureAccess::state(future), deadline)) return false;
+        return true;
+    }
+    auto states = states_of(futures);
+    auto queue = watch(states);
+    for (std::size_t done = 0; done < futures.size(); ++done) {
+        auto index = next_completed_until(*queue, deadline);
+        if (!index) return false;
+        if (failed(*states[*index])) return true;
+    }
+    return true;
+}
+}  // namespace detail
+
+// Waits at most `timeout` (dask's wait(timeout=)); true if every future is done by then.
+template <class T, class Rep, class Period>
+bool wait(const std::vector<Future<T>>& futures, std::chrono::duration<Rep, Period> timeout) {
+    return detail::wait_until(futures, ReturnWhen::all_completed, detail::deadline_after(timeout));
+}
+
+// ReturnWhen::first_exception: returns as soon as one future has failed, or once all are
+// done; true then (false only when a timeout ran out first). Does not throw task errors.
+template <class T>
+bool wait(const std::vector<Future<T>>& futures, ReturnWhen when) {
+    return detail::wait_until(futures, when, std::chrono::steady_clock::time_point::max());
+}
+template <class T, class Rep, class Period>
+bool wait(const std::vector<Future<T>>& futures, ReturnWhen when, std::chrono::duration<Rep, Period> timeout) {
+    return detail::wait_until(futures, when, detail::deadline_after(timeout));
 }
 
 // Blocks until at least one future is done and returns the index of one that is.
@@ -38,6 +85,16 @@ std::size_t wait_any(const std::vector<Future<T>>& futures) {
     if (futures.empty()) throw UsageError("taskfarm: wait_any needs at least one future");
     auto states = detail::states_of(futures);
     return detail::next_completed(*detail::watch(states));
+}
+
+// The same, waiting at most `timeout`: the index of a done future, or nullopt if none was
+// done in time.
+template <class T, class Rep, class Period>
+std::optional<std::size_t> wait_any(const std::vector<Future<T>>& futures, std::chrono::duration<Rep, Period> timeout) {
+    if (futures.empty()) throw UsageError("taskfarm: wait_any needs at least one future");
+    auto deadline = detail::deadline_after(timeout);
+    auto states = detail::states_of(futures);
+    return detail::next_completed_until(*detail::watch(states), deadline);
 }
 
 // Iterates the futures in the order their tasks finish:
