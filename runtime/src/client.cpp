@@ -263,11 +263,7 @@ void ClientCore::wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task
     }
 }
 
-void ClientCore::wait(TaskState& task) {
-    std::unique_lock lock(mutex_);
-    if (task.status == TaskStatus::cancelled) return;
-    wait_locked(lock, carrier(task), false);
-}
+void ClientCore::wait(TaskState& task) { wait_until(task, std::chrono::steady_clock::time_point::max()); }
 
 bool ClientCore::wait_until(TaskState& task, std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(mutex_);
@@ -377,14 +373,7 @@ std::shared_ptr<CompletionQueue> ClientCore::watch(std::span<TaskState* const> t
 }
 
 std::size_t ClientCore::next_completed(CompletionQueue& queue) {
-    std::unique_lock lock(mutex_);
-    while (queue.done.empty()) {
-        throw_if_closed();
-        changed_.wait(lock);
-    }
-    auto index = queue.done.front();
-    queue.done.pop_front();
-    return index;
+    return *next_completed_until(queue, std::chrono::steady_clock::time_point::max());  // no deadline: never empty
 }
 
 std::optional<std::size_t> ClientCore::next_completed_until(CompletionQueue& queue,

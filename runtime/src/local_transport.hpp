@@ -87,6 +87,7 @@ private:
     std::vector<Frame> inbox_;  // by sender: what it posted since this rank's last turn
     bool wake_requested_ = false;
     std::atomic<bool> mail_{false};  // inbox_ holds something: looked at without the lock
+    std::vector<Frame> arrived_;     // progress thread only: what the last turn took out of inbox_
 
     std::atomic<std::size_t> frames_sent_{0};
     std::atomic<bool> ended_together_{false};
