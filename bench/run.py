@@ -209,6 +209,21 @@ def main():
         measure(f"WL W9 {tool} N={n}", local("W9", n, workers), ["seconds"], runs, tool=tool, workload="WL", kind="W9",
                 n=n)
 
+    # WI: a lazy map of N tiny tasks read as it goes (imap), 2 workers: the client's peak memory
+    # as N grows. Peers: mpi4py.futures' executor.map and multiprocessing's Pool.imap (their lazy
+    # maps), chunksize 1024 as taskfarm's chunks of a large map.
+    for n in sized([1_000_000, 10_000_000, 100_000_000], [1000, 10000]):
+        measure(f"WI taskfarm N={n}", taskfarm("WI", n), ["client_peak_rss_mib", "tasks_per_second"],
+                runs if n < 100_000_000 else min(runs, 3), tool="taskfarm", workload="WI", n=n)
+        if n > 10_000_000:
+            skipped.append(f"WI peers N={n}: their memory grows with N (see N=10^7)")
+            continue
+        measure(f"WI mpi4py.futures N={n}", mpi4py("WI", n, 1024), ["client_peak_rss_mib", "tasks_per_second"], runs,
+                tool="mpi4py.futures", workload="WI", n=n)
+        measure(f"WI multiprocessing N={n}",
+                [PYTHON, os.path.join(HERE, "peers", "multiprocessing_bench.py"), "WI", str(n), "1024", "2"],
+                ["client_peak_rss_mib", "tasks_per_second"], runs, tool="multiprocessing", workload="WI", n=n)
+
     # W1H, W2H, W5H: W1 at N = 1e6, W2 and W5 again, every tool with huge pages for malloc.
     n = 1_000_000 if not QUICK else 1000
     measure(f"W1H taskfarm N={n}", taskfarm("W1", n, huge_pages=True), ["tasks_per_second"], runs, tool="taskfarm",

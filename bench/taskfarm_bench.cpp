@@ -2,7 +2,8 @@
 //   mpirun -np 4 build-release/bench/taskfarm_bench W1 1000000
 // Workloads (docs/performance.md): W1 map+gather, W2 submit loop, W3 round trip,
 // W4 efficiency of busy tasks, W5 large argument, W6 memory per pending task, W7 start-up,
-// W9 a CPU-bound map of n tasks of 1 ms (the same work whatever the number of workers).
+// W9 a CPU-bound map of n tasks of 1 ms (the same work whatever the number of workers),
+// WI a lazy map (imap) of n tiny tasks: the client's peak memory.
 // Started plainly it runs in the local farm (TASKFARM_LOCAL_WORKERS workers, 0: inline).
 #include <taskfarm/taskfarm.hpp>
 
@@ -167,11 +168,24 @@ int bench(taskfarm::Client& client, const std::string& workload, long n) {
         client.gather(client.map(spin, std::vector<long>(static_cast<std::size_t>(n), 1000L)));
         double took = seconds_since(start);
         report("W9", n, client.workers(), fmt("\"seconds\": %.6f, \"tasks_per_second\": %.1f", took, double(n) / took));
+    } else if (workload == "WI") {
+        // A lazy map of n tiny tasks over std::views::iota, read as it goes: the client's peak
+        // resident memory must not grow with n.
+        auto start = Clock::now();
+        long count = 0;
+        for (long result : client.imap(square, std::views::iota(0L, n)))
+            if (result == count * count) ++count;
+        double took = seconds_since(start);
+        if (count != n) return 1;
+        double peak_mib = double(status_kib("/proc/self/status", "VmHWM")) / 1024;
+        report("WI", n, workers,
+               fmt("\"seconds\": %.6f, \"tasks_per_second\": %.1f, \"client_peak_rss_mib\": %.1f", took, n / took,
+                   peak_mib));
     } else if (workload == "W7") {
         if (client.submit(square, 3).get() != 9) return 1;
         report("W7", 1, workers, "\"first_result\": true");
     } else {
-        std::fprintf(stderr, "unknown workload %s (W1..W7, W9)\n", workload.c_str());
+        std::fprintf(stderr, "unknown workload %s (W1..W7, W9, WI)\n", workload.c_str());
         return 2;
     }
     return 0;
@@ -182,7 +196,7 @@ int bench(taskfarm::Client& client, const std::string& workload, long n) {
 int main(int argc, char** argv) {
     return taskfarm::run(argc, argv, [&](taskfarm::Client& client) {
         if (argc < 2) {
-            std::fprintf(stderr, "usage: taskfarm_bench W1..W7|W9 [n]\n");
+            std::fprintf(stderr, "usage: taskfarm_bench W1..W7|W9|WI [n]\n");
             return 2;
         }
         long n = argc > 2 ? std::atol(argv[2]) : 1000;

@@ -39,6 +39,8 @@ def main():
             figures = workloads.w4(map_all, n, workers)
         elif workload == "W5":
             figures = workloads.w5(executor.submit, result, n)
+        elif workload == "WI":  # executor.map is its lazy map (no buffersize in Debian's 3.1)
+            figures = workloads.wi(lambda fn, xs: executor.map(fn, xs, chunksize=chunksize), n)
         else:
             raise SystemExit(f"unknown workload {workload}")
     line = {"tool": "mpi4py.futures", "workload": workload, "n": n, "workers": workers, "chunksize": chunksize}

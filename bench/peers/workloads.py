@@ -34,6 +34,20 @@ def w1(map_all, n):
     return {"seconds": took, "tasks_per_second": n / took}
 
 
+def wi(imap, n):
+    """A lazy map of n tiny tasks, read as it goes: the calling process's peak memory."""
+    import resource
+    start = time.perf_counter()
+    count = 0
+    for result in imap(square, range(n)):
+        if result == count * count:
+            count += 1
+    took = time.perf_counter() - start
+    assert count == n
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": took, "tasks_per_second": n / took, "client_peak_rss_mib": peak_mib}
+
+
 def w2(submit, result, n):
     start = time.perf_counter()
     futures = [submit(identity, i) for i in range(n)]

@@ -28,8 +28,10 @@ using Clock = std::chrono::steady_clock;
 
 std::int32_t attempt_number(const TaskSpec& spec) { return static_cast<std::int32_t>(spec.attempt); }
 
-Bytes failure(std::string type_name, std::string message, const TaskSpec& spec) {
-    return encode_failure({std::move(type_name), std::move(message), own_rank(), host_name(), attempt_number(spec)});
+// The task's process died (a signal) or left without reporting a result.
+Bytes crash(std::string type_name, std::string message, const TaskSpec& spec) {
+    return encode_failure({std::move(type_name), std::move(message), own_rank(), host_name(), attempt_number(spec),
+                           TaskError::Cause::crash});
 }
 
 // output_dir: Options::task_output_dir, empty for none.
@@ -179,13 +181,13 @@ AttemptResult run_isolated(const TaskSpec& spec, const std::string& output_dir) 
     } else if (WIFSIGNALED(status)) {
         int signal = WTERMSIG(status);
         result.outcome = Outcome::error;
-        result.payload = failure(std::string("signal ") + signal_name(signal),
+        result.payload = crash(std::string("signal ") + signal_name(signal),
                                  "the task's process was killed by " + std::string(signal_name(signal)) + " (" +
                                      strsignal(signal) + ")",
                                  spec);
     } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || received.empty()) {
         result.outcome = Outcome::error;
-        result.payload = failure("taskfarm::ChildExit",
+        result.payload = crash("taskfarm::ChildExit",
                                  "the task's process exited with status " + std::to_string(WEXITSTATUS(status)) +
                                      " before it reported a result (did the task call exit()?)",
                                  spec);

@@ -138,7 +138,7 @@ bool ClientCore::complete_from_journal(TaskState& task, const TaskKey& key) {
                  encode_failure({"taskfarm::PoisonTask",
                                  "it was running when each of the last two runs ended, so it is not run again "
                                  "(remove the journal to run it anyway)",
-                                 own_rank(), host_name(), 2}));
+                                 own_rank(), host_name(), 2, TaskError::Cause::poisoned}));
         return true;
     }
     return false;
@@ -180,7 +180,16 @@ void ClientCore::on_message(int source, Message&& message) {
                     }
                 }
                 auto it = live_.find(m.task);
-                if (it == live_.end()) return;  // nobody holds a Future for it any more
+                if (it == live_.end()) {  // nobody holds a Future for it any more
+                    if constexpr (std::is_same_v<M, Finished>) {
+                        if (auto unowned = unowned_.find(m.task); unowned != unowned_.end()) {
+                            auto elements = unowned->second;
+                            unowned_.erase(unowned);
+                            unowned_task_ended(source, m.task, elements, m);
+                        }
+                    }
+                    return;
+                }
                 auto& task = *it->second;
                 if constexpr (std::is_same_v<M, Finished>) {
                     if (task.status != TaskStatus::pending) return;  // cancelled meanwhile
@@ -211,27 +220,51 @@ void ClientCore::worker_lost(int worker) {
         task->payload = encode_failure({"taskfarm::WorkerLost",
                                         "its result was held on worker rank " + std::to_string(worker) +
                                             ", which was declared lost before the result was fetched",
-                                        worker, "", 1});
+                                        worker, "", 1, TaskError::Cause::worker_lost});
+    }
+}
+
+void ClientCore::unowned_task_ended(int source, TaskId task, std::uint32_t elements, const Finished& finished) {
+    auto status = finished.outcome == Outcome::value  ? TaskStatus::value
+                  : finished.outcome == Outcome::held ? TaskStatus::held
+                                                      : TaskStatus::error;
+    if (progress_) count_progress(status, elements, finished.payload, false);
+    if (status == TaskStatus::held && !closed_) transport_->post(scheduler_rank, Release{task});  // nobody will fetch it
+    // Nobody will call get(): a failure is said here, or it would go unseen.
+    if (status == TaskStatus::error) {
+        try {
+            throw_failure(finished.payload, task);
+        } catch (const TaskError& e) {
+            log_line(std::string("a task left to run by fire_and_forget failed: ") + e.what());
+        }
+    } else if (elements > 0 && status == TaskStatus::value) {
+        std::uint32_t succeeded = 0;
+        for_each_outcome(finished.payload, [&](const OutcomePlace& at) { succeeded += at.ok; });
+        if (succeeded < elements)
+            log_line("a map's chunk left to run by fire_and_forget (task " + std::to_string(task) + " on rank " +
+                     std::to_string(source) + "): " + std::to_string(elements - succeeded) + " of its " +
+                     std::to_string(elements) + " elements failed");
     }
 }
 
 void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal) {
     task.status = status;
     task.payload = std::move(payload);
-    if (progress_) count_progress(task, from_journal);
+    if (progress_) count_progress(task.status, task.elements, task.payload, from_journal);
     if (!task.extras) return;
     for (auto& watcher : task.extras->watchers) watcher.queue->done.push_back(watcher.index);
     task.extras->watchers.clear();
 }
 
-void ClientCore::count_progress(const TaskState& task, bool from_journal) {
-    std::uint64_t tasks = task.elements > 0 ? task.elements : 1;
-    if (task.status == TaskStatus::error) return progress_->finished(0, tasks);
-    if (task.status != TaskStatus::value || task.elements == 0) return progress_->finished(tasks, 0, from_journal);
+void ClientCore::count_progress(TaskStatus status, std::uint32_t elements, std::span<const char> payload,
+                                bool from_journal) {
+    std::uint64_t tasks = elements > 0 ? elements : 1;
+    if (status == TaskStatus::error) return progress_->finished(0, tasks);
+    if (status != TaskStatus::value || elements == 0) return progress_->finished(tasks, 0, from_journal);
     // A chunk's result holds each element's outcome. An element without a readable one (the
     // bytes are malformed from there on) counts as failed: its get() throws.
     std::uint64_t succeeded = 0;
-    for_each_outcome(task.payload, [&](const OutcomePlace& at) { succeeded += at.ok; });
+    for_each_outcome(payload, [&](const OutcomePlace& at) { succeeded += at.ok; });
     succeeded = std::min(succeeded, tasks);
     progress_->finished(succeeded, tasks - succeeded, from_journal);
 }
@@ -291,7 +324,44 @@ bool ClientCore::failed(TaskState& task) {
 
 bool ClientCore::ready(TaskState& task) {
     std::lock_guard lock(mutex_);
-    return task.status != TaskStatus::pending || (task.chunk && task.chunk->status != TaskStatus::pending);
+    return closed_ || task.status != TaskStatus::pending || carrier(task).status != TaskStatus::pending;
+}
+
+bool ClientCore::cancelled(TaskState& task) {
+    std::lock_guard lock(mutex_);
+    auto source_status = carrier(task).status;
+    return task.status == TaskStatus::cancelled || source_status == TaskStatus::cancelled ||
+           (closed_ && source_status == TaskStatus::pending);
+}
+
+std::exception_ptr ClientCore::exception(TaskState& task) {
+    std::unique_lock lock(mutex_);
+    if (task.status != TaskStatus::cancelled) wait_locked(lock, carrier(task), /*need_payload=*/task.chunk != nullptr);
+    try {
+        outcome(task);
+        return nullptr;
+    } catch (...) {
+        return std::current_exception();
+    }
+}
+
+void ClientCore::keep_running(TaskState& task) {
+    std::lock_guard lock(mutex_);
+    auto& source = carrier(task);  // an element's chunk runs on for it
+    if (source.status == TaskStatus::pending) {
+        if (closed_) throw UsageError("taskfarm: fire_and_forget after the farm has shut down");
+        source.keep_running = true;
+        return;
+    }
+    // Done already (always so inline): nobody will look at its outcome now, so a failure is
+    // said here, as when one ends later. A chunk's result still on its worker is not fetched.
+    if (task.chunk && source.status == TaskStatus::held && !source.fetched) return;
+    try {
+        outcome(task);
+    } catch (const TaskError& e) {
+        log_line(std::string("a task left to run by fire_and_forget failed: ") + e.what());
+    } catch (const CancelledError&) {
+    }
 }
 
 void ClientCore::cancel(TaskState& task) {
@@ -321,17 +391,21 @@ void ClientCore::cancel(TaskState& task) {
 std::span<const char> ClientCore::result_bytes(TaskState& task) {
     std::unique_lock lock(mutex_);
     if (task.status == TaskStatus::cancelled) throw CancelledError(task.id);
-    auto& source = carrier(task);
-    wait_locked(lock, source, true);
-    if (source.status == TaskStatus::cancelled) throw CancelledError(task.id);
-    if (source.status == TaskStatus::error) throw_failure(source.payload, task.id);
+    wait_locked(lock, carrier(task), true);
     // Once a result is here it never changes, so spans into it outlive the lock.
+    return outcome(task);
+}
+
+std::span<const char> ClientCore::outcome(TaskState& task) {
+    auto& source = carrier(task);
+    if (task.status == TaskStatus::cancelled || source.status == TaskStatus::cancelled) throw CancelledError(task.id);
+    if (source.status == TaskStatus::error) throw_failure(source.payload, task.id);
     if (!task.chunk) return source.payload;
     read_elements(source);
     const auto& elements = source.extras->elements;
     if (task.index >= elements.size())
         throw TaskError("taskfarm::ProtocolError", "the chunk's result has no outcome for this element",
-                        source.holder, "", task.id);
+                        source.holder, "", task.id, 1, TaskError::Cause::undecodable);
     const auto& element = elements[task.index];
     std::span<const char> bytes(source.payload.data() + element.offset, element.size);
     if (!element.ok) throw_failure(bytes, task.id);
@@ -354,6 +428,10 @@ void ClientCore::forget(TaskState& task) {
     if (!transport_ || task.chunk) return;  // an element lets go of its chunk as it is destroyed
     std::lock_guard lock(mutex_);
     live_.erase(task.id);
+    if (task.keep_running && task.status == TaskStatus::pending && !closed_) {
+        unowned_.emplace(task.id, task.elements);  // it runs on; its result is still journaled
+        return;
+    }
     journal_keys_.erase(task.id);  // nobody waits for it: it need not be journaled
     bool kept_somewhere = task.status == TaskStatus::pending || task.status == TaskStatus::held;
     if (kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
@@ -363,13 +441,19 @@ std::shared_ptr<CompletionQueue> ClientCore::watch(std::span<TaskState* const> t
     auto queue = std::make_shared<CompletionQueue>();
     queue->core = shared_from_this();
     std::lock_guard lock(mutex_);
-    for (std::size_t index = 0; index < tasks.size(); ++index) {
-        auto& task = *tasks[index];
-        auto& source = carrier(task);
-        if (task.status == TaskStatus::cancelled || source.status != TaskStatus::pending) queue->done.push_back(index);
-        else source.more().watchers.push_back({queue, index, task.chunk ? &task : nullptr});
-    }
+    for (std::size_t index = 0; index < tasks.size(); ++index) watch_locked(queue, *tasks[index], index);
     return queue;
+}
+
+void ClientCore::watch_more(const std::shared_ptr<CompletionQueue>& queue, TaskState& task, std::size_t index) {
+    std::lock_guard lock(mutex_);
+    watch_locked(queue, task, index);
+}
+
+void ClientCore::watch_locked(const std::shared_ptr<CompletionQueue>& queue, TaskState& task, std::size_t index) {
+    auto& source = carrier(task);
+    if (task.status == TaskStatus::cancelled || source.status != TaskStatus::pending) queue->done.push_back(index);
+    else source.more().watchers.push_back({queue, index, task.chunk ? &task : nullptr});
 }
 
 std::size_t ClientCore::next_completed(CompletionQueue& queue) {
@@ -406,6 +490,22 @@ void ClientCore::fetch_held_results(std::unique_lock<std::mutex>& lock) {
     while (unfetched()) changed_.wait(lock);
 }
 
+void ClientCore::finish_kept_tasks(std::unique_lock<std::mutex>& lock, int status) {
+    auto left = [this] {
+        return unowned_.size() + std::count_if(live_.begin(), live_.end(), [](auto& entry) {
+                                     return entry.second->keep_running && entry.second->status == TaskStatus::pending;
+                                 });
+    };
+    // A lost worker's tasks fail and a stop signal ends the process, so this wait ends.
+    if (status == 0) {
+        while (left() > 0) changed_.wait(lock);
+    } else if (auto count = left(); count > 0) {
+        log_line(std::to_string(count) + (count == 1 ? " task" : " tasks") +
+                 " left to run by fire_and_forget had not finished when the farm ended with status " +
+                 std::to_string(status) + "; they will not run");
+    }
+}
+
 void ClientCore::shutdown(int status) {
     // A process forked by a task or by the client has a copy of this object but not its
     // threads: exit() there must not try to end the farm.
@@ -417,7 +517,10 @@ void ClientCore::shut_down(int status) {
     {
         std::unique_lock lock(mutex_);
         if (closed_) return;
-        if (transport_) fetch_held_results(lock);
+        if (transport_) {
+            finish_kept_tasks(lock, status);
+            fetch_held_results(lock);
+        }
         closed_ = true;
         progress_.reset();  // its last line, before the farm goes
         if (transport_) {
@@ -484,6 +587,11 @@ std::size_t Client::map_chunk(std::size_t n) const {
     return std::clamp<std::size_t>(n / (workers * chunks_per_worker), 1, largest_chunk);
 }
 
+std::size_t Client::busy_tasks() const {
+    auto slots = static_cast<std::size_t>(core_->workers()) * static_cast<std::size_t>(core_->options().threads_per_worker);
+    return slots == 0 ? 1 : 4 * slots;
+}
+
 void Client::prefetch_one(detail::TaskState& task) { core_->prefetch(task); }
 
 void Client::gather(const std::vector<Future<void>>& futures, OnError on_error) {
@@ -505,6 +613,9 @@ bool wait_until(TaskState& task, std::chrono::steady_clock::time_point deadline)
 }
 bool failed(TaskState& task) { return task.core->failed(task); }
 bool ready(TaskState& task) { return task.core->ready(task); }
+bool cancelled(TaskState& task) { return task.core->cancelled(task); }
+std::exception_ptr exception(TaskState& task) { return task.core->exception(task); }
+void keep_running(const std::shared_ptr<TaskState>& task) { task->core->keep_running(*task); }
 void cancel(TaskState& task) { task.core->cancel(task); }
 std::span<const char> result_bytes(TaskState& task) { return task.core->result_bytes(task); }
 std::uint64_t task_id(const TaskState& task) { return task.id; }
@@ -513,12 +624,18 @@ void throw_undecodable_result(TaskState& task) {
     auto error = describe_current_exception();
     int holder = task.chunk ? task.chunk->holder : task.holder;
     throw TaskError(error.type_name, "the task's result could not be decoded: " + error.message,
-                    holder < 0 ? own_rank() : holder, "", task.id);
+                    holder < 0 ? own_rank() : holder, "", task.id, 1, TaskError::Cause::undecodable);
 }
 
 std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks) {
     if (tasks.empty()) return std::make_shared<CompletionQueue>();
     return tasks.front()->core->watch(tasks);
+}
+
+void watch_more(const std::shared_ptr<CompletionQueue>& queue, TaskState& task, std::size_t index) {
+    if (!queue->core) queue->core = task.core;
+    else if (queue->core != task.core) throw UsageError("taskfarm: these futures belong to different farms");
+    task.core->watch_more(queue, task, index);
 }
 
 std::size_t next_completed(CompletionQueue& queue) {

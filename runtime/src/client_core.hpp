@@ -16,6 +16,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -62,6 +63,7 @@ struct TaskState {
     int holder = -1;
     bool fetch_requested = false;
     bool fetched = false;
+    bool keep_running = false;  // fire_and_forget: runs to the end without a Future
     // Made on first use, since most tasks need neither: who waits on this task through
     // wait_any/as_completed, and a chunk's outcomes once read. Keeps a pending task small.
     struct Extras {
@@ -94,11 +96,16 @@ public:
     bool wait_until(TaskState& task, std::chrono::steady_clock::time_point deadline);
     bool ready(TaskState& task);
     bool failed(TaskState& task);
+    bool cancelled(TaskState& task);
+    std::exception_ptr exception(TaskState& task);
     void cancel(TaskState& task);
+    void keep_running(TaskState& task);
     std::span<const char> result_bytes(TaskState& task);
     void prefetch(TaskState& task);
     void forget(TaskState& task);
     std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks);
+    // Watches one more task on a queue, as number `index`.
+    void watch_more(const std::shared_ptr<CompletionQueue>& queue, TaskState& task, std::size_t index);
     std::size_t next_completed(CompletionQueue& queue);
     std::optional<std::size_t> next_completed_until(CompletionQueue& queue, std::chrono::steady_clock::time_point deadline);
 
@@ -106,6 +113,7 @@ public:
     void shutdown(int status);
     bool closed();
     int workers() const { return workers_; }
+    const Options& options() const { return options_; }
     // After shutdown: the local farm left a task's thread running (LocalFarm::abandoned_tasks).
     bool abandoned_tasks() const { return local_farm_ && local_farm_->abandoned_tasks(); }
     bool journaling() const { return journal_ != nullptr; }
@@ -118,16 +126,25 @@ private:
     // it is poison. Needs mutex_ held.
     bool complete_from_journal(TaskState& task, const TaskKey& key);
     // The next ones need mutex_ held.
+    void watch_locked(const std::shared_ptr<CompletionQueue>& queue, TaskState& task, std::size_t index);
     void read_elements(TaskState& chunk);
+    // The outcome of a task that is done: its result's bytes, or it throws its TaskError
+    // (CancelledError). An element's result lies in its chunk's, which must be here.
+    std::span<const char> outcome(TaskState& task);
     void request_fetch(TaskState& task);
+    // A task left to run by fire_and_forget, whose last Future is gone, has ended.
+    void unowned_task_ended(int source, TaskId task, std::uint32_t elements, const Finished& finished);
     // from_journal: the result was recorded by an earlier run (progress counts it apart).
     void complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal = false);
-    void count_progress(const TaskState& task, bool from_journal);
+    void count_progress(TaskStatus status, std::uint32_t elements, std::span<const char> payload, bool from_journal);
     // The scheduler declared this worker lost: the results it held are gone.
     void worker_lost(int worker);
     // Before the farm ends: brings over every result a live Future refers to that is still
     // held on its worker, so that get() works after shutdown too. Needs mutex_ held.
     void fetch_held_results(std::unique_lock<std::mutex>& lock);
+    // Before the farm ends: with status 0, waits for the tasks left to run by fire_and_forget;
+    // otherwise says how many will not finish. Needs mutex_ held.
+    void finish_kept_tasks(std::unique_lock<std::mutex>& lock, int status);
     void wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload);
     void shut_down(int status);  // shutdown's body, once
     void throw_if_closed() const;
@@ -141,6 +158,9 @@ private:
     std::mutex mutex_;
     std::condition_variable changed_;
     std::unordered_map<TaskId, TaskState*> live_;  // tasks with a Future, by id
+    // Tasks left to run by fire_and_forget whose last Future is gone: id -> elements (0 for a
+    // plain task), until their outcome arrives.
+    std::unordered_map<TaskId, std::uint32_t> unowned_;
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ProgressReport> progress_;
     std::unordered_map<TaskId, TaskKey> journal_keys_;  // tasks sent out, while a journal is kept

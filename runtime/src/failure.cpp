@@ -6,22 +6,39 @@
 
 namespace taskfarm::detail {
 
+namespace {
+// What throw_undecodable_arguments throws: the decoder's own error, kept as it was.
+struct UndecodableArguments {
+    ExceptionDescription error;
+};
+}  // namespace
+
+void throw_undecodable_arguments() { throw UndecodableArguments{describe_current_exception()}; }
+
 // The rank and host are the calling thread's role's: the worker that ran the task, or the
 // client when it ran inline.
 Bytes encode_current_exception(std::int32_t attempts) {
-    auto error = describe_current_exception();
-    return encode_failure({error.type_name, error.message, own_rank(), host_name(), attempts});
+    try {
+        throw;
+    } catch (const UndecodableArguments& undecodable) {
+        return encode_failure({undecodable.error.type_name,
+                               "the task's arguments could not be decoded: " + undecodable.error.message, own_rank(),
+                               host_name(), attempts, TaskError::Cause::undecodable});
+    } catch (...) {
+        auto error = describe_current_exception();
+        return encode_failure({error.type_name, error.message, own_rank(), host_name(), attempts});
+    }
 }
 
 Bytes encode_timeout(std::uint64_t ran_ns, std::uint64_t limit_ns, std::int32_t attempts) {
     auto seconds = [](std::uint64_t ns) { return seconds_text(std::chrono::nanoseconds(ns)); };
     return encode_failure({"taskfarm::Timeout", "ran " + seconds(ran_ns) + ", over its timeout of " + seconds(limit_ns),
-                           own_rank(), host_name(), attempts});
+                           own_rank(), host_name(), attempts, TaskError::Cause::timeout});
 }
 
 void throw_failure(std::span<const char> encoded, TaskId task) {
     auto failure = decode_failure(encoded);
-    throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task, failure.attempts);
+    throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task, failure.attempts, failure.cause);
 }
 
 }  // namespace taskfarm::detail

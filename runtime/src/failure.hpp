@@ -5,7 +5,7 @@
 //
 // Its bytes, with the wire's conventions (wire.hpp): integers fixed width in the machine's
 // byte order, text as u64 length + bytes:
-//   text type_name | text message | i32 rank | text host | i32 attempts
+//   text type_name | text message | i32 rank | text host | i32 attempts | u8 cause
 
 #include "wire.hpp"  // Bytes, ProtocolError (wire.hpp includes this header back, for its users)
 
@@ -13,6 +13,7 @@
 // invoker (detail/task.hpp), a public template instantiated in user code, calls them.
 // failure.cpp defines them.
 #include <taskfarm/detail/registry.hpp>
+#include <taskfarm/error.hpp>
 
 #include <cstdint>
 #include <span>
@@ -27,6 +28,7 @@ struct TaskFailure {
     std::int32_t rank = 0;
     std::string host;
     std::int32_t attempts = 1;
+    TaskError::Cause cause = TaskError::Cause::exception;
     friend bool operator==(const TaskFailure&, const TaskFailure&) = default;
 };
 

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 
 namespace taskfarm {
 namespace detail {
@@ -104,12 +105,22 @@ void lay_out_local_farm(Startup& startup) {
             rank == client_rank ? &process_identity() : &new_identity(rank, role_of(rank, size));
 }
 
+// This rank's binary, by the path the kernel has for it (what an MPMD line or a job script
+// named may be relative, or a link), else as the launcher was asked to run it.
+std::string program_path(int argc, char** argv) {
+    std::error_code error;
+    auto path = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (!error) return path.string();
+    return argc > 0 && argv[0] ? argv[0] : "(unknown program)";
+}
+
 // What this rank can check by itself; a failure goes into the report rather than ending the
 // rank, so that every rank learns of it in the agreement.
 StartupReport check_this_rank(Startup& startup, int& argc, char**& argv, const Options& given) {
     StartupReport report;
     report.fingerprint = program_fingerprint();
     report.host = machine_name();
+    report.program = program_path(argc, argv);
     try {
         startup.options = effective_options(given, argc, argv);
         report.settings = settings_of(startup.options);
@@ -132,8 +143,9 @@ StartupReport check_this_rank(Startup& startup, int& argc, char**& argv, const O
         if (client && !options.journal.empty())
             startup.journal = std::make_unique<Journal>(options.journal, report.fingerprint);
     } catch (const ConfigError& e) {
-        report = {status_bad_configuration, std::string("bad configuration: ") + e.what(), report.fingerprint,
-                  report.host, {}};
+        report.status = status_bad_configuration;
+        report.failure = std::string("bad configuration: ") + e.what();
+        report.settings.clear();  // not read: not compared between ranks
     } catch (const JournalError& e) {
         report.status = status_bad_journal;
         report.failure = std::string("journal: ") + e.what();

@@ -2,6 +2,8 @@
 
 #include "ending.hpp"
 
+#include <taskfarm/error.hpp>
+
 #include <cxxabi.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -20,12 +22,6 @@ namespace taskfarm::detail {
 namespace {
 
 int log_stderr = STDERR_FILENO;
-
-std::string demangle(const char* name) {
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> readable(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
-    return status == 0 && readable ? readable.get() : name;
-}
 
 }  // namespace
 
@@ -81,7 +77,7 @@ void fatal(std::string_view cause) {
 
 ExceptionDescription describe_current_exception() {
     ExceptionDescription description{"unknown exception", "(not derived from std::exception)"};
-    if (auto* type = abi::__cxa_current_exception_type()) description.type_name = demangle(type->name());
+    if (auto* type = abi::__cxa_current_exception_type()) description.type_name = readable_type_name(*type);
     try {
         throw;
     } catch (const std::exception& e) {

@@ -44,7 +44,8 @@ struct Performer {
         transport.post(client_rank,
                        Finished{a.task, Outcome::error,
                                 encode_failure({"taskfarm::WorkerLost", message, a.worker, host,
-                                                static_cast<std::int32_t>(a.attempts)})});
+                                                static_cast<std::int32_t>(a.attempts),
+                                                TaskError::Cause::worker_lost})});
     }
     void perform(AbortJob& a) const {
         if (a.end_stalled)

@@ -44,6 +44,7 @@ std::string encode_report(const StartupReport& report) {
     put(out, report.failure);
     put(out, std::to_string(report.fingerprint));
     put(out, report.host);
+    put(out, report.program);
     put(out, std::to_string(report.settings.size()));
     for (const auto& [name, value] : report.settings) {
         put(out, name);
@@ -60,6 +61,7 @@ StartupReport decode_report(const std::string& bytes) {
         report.failure = take(bytes, at);
         report.fingerprint = std::stoull(take(bytes, at));
         report.host = take(bytes, at);
+        report.program = take(bytes, at);
         auto count = std::stoull(take(bytes, at));
         for (std::uint64_t i = 0; i < count; ++i) {
             auto name = take(bytes, at);
@@ -110,6 +112,26 @@ StartupVerdict failures(const std::vector<StartupReport>& reports) {
     return verdict;
 }
 
+// Names both programs by path (an MPMD launch of two binaries), or says that one path holds
+// two builds (a binary rebuilt between launches, or a different copy on another host).
+std::string different_programs(const std::vector<StartupReport>& reports, int first, int other) {
+    const auto& a = reports[first];
+    const auto& b = reports[other];
+    auto rank = [](int r) { return "rank " + std::to_string(r); };
+    std::string text;
+    if (a.program == b.program) {
+        text = "ranks run different programs: " + rank(first) + " on " + a.host + " and " + rank(other) + " on " +
+               b.host + " both run " + a.program + ", the same path but different builds (fingerprint " +
+               hex(a.fingerprint) + " and " + hex(b.fingerprint) +
+               "): was it rebuilt while the job started, or is the file on one host not the one on the other?";
+    } else {
+        text = "ranks run different programs: " + rank(first) + " runs " + a.program + " (fingerprint " +
+               hex(a.fingerprint) + ") and " + rank(other) + " runs " + b.program + " (fingerprint " +
+               hex(b.fingerprint) + ").";
+    }
+    return text + " Every rank of a farm must run the same build of the same binary.";
+}
+
 }  // namespace
 
 StartupVerdict agree_on_startup(const std::vector<StartupReport>& reports, const std::string& program) {
@@ -120,14 +142,9 @@ StartupVerdict agree_on_startup(const std::vector<StartupReport>& reports, const
                      "workers), but this job has 2. Run with -np 3 or more, e.g. `mpirun -np 4 " +
                          program + "`, or with no launcher (or -np 1) to run every task inline."}}};
     }
-    for (int rank = 1; rank < size; ++rank) {
-        if (reports[rank].fingerprint != reports[0].fingerprint) {
-            return {status_mismatched_programs,
-                    {{0, "ranks run different programs: rank 0 has fingerprint " + hex(reports[0].fingerprint) +
-                             " and rank " + std::to_string(rank) + " has " + hex(reports[rank].fingerprint) +
-                             ". Every rank of a farm must run the same build of the same binary."}}};
-        }
-    }
+    for (int rank = 1; rank < size; ++rank)
+        if (reports[rank].fingerprint != reports[0].fingerprint)
+            return {status_mismatched_programs, {{0, different_programs(reports, 0, rank)}}};
 
     // Every rank read its options by itself: they must be the same everywhere (a variable set
     // on one host only, or with mpirun without -x, gives ranks different ones). Checked first

@@ -25,6 +25,7 @@ struct StartupReport {
     std::string failure;   // what went wrong, as the line should say it
     std::uint64_t fingerprint = 0;
     std::string host;
+    std::string program;  // the binary's path, to name it when ranks run different ones
     // The options in force on this rank, as (name, value); empty when they could not be read.
     std::vector<std::pair<std::string, std::string>> settings;
     friend bool operator==(const StartupReport&, const StartupReport&) = default;

@@ -228,6 +228,7 @@ Bytes encode_failure(const TaskFailure& failure) {
     w.put(failure.rank);
     w.put(failure.host);
     w.put(failure.attempts);
+    w.put(static_cast<std::uint8_t>(failure.cause));
     return out;
 }
 
@@ -239,6 +240,10 @@ TaskFailure decode_failure(std::span<const char> bytes) {
     failure.rank = r.get<std::int32_t>();
     failure.host = r.get_string();
     failure.attempts = r.get<std::int32_t>();
+    auto cause = r.get<std::uint8_t>();
+    if (cause > static_cast<std::uint8_t>(TaskError::Cause::undecodable))
+        throw ProtocolError("malformed task failure: unknown cause " + std::to_string(cause));
+    failure.cause = static_cast<TaskError::Cause>(cause);
     if (r.used() != bytes.size()) throw ProtocolError("malformed task failure: trailing bytes");
     return failure;
 }

@@ -22,6 +22,6 @@ int main(int argc, char** argv) {
     auto every = samples::every_message();
     for (std::size_t i = 0; i < every.size(); ++i) write(dir + "/message_" + std::to_string(i + 1), {every[i]});
     write(dir + "/all_kinds", every);
-    auto failure = encode_failure({"std::invalid_argument", "negative", 5, "node12", 1});
+    auto failure = encode_failure({"std::invalid_argument", "negative", 5, "node12", 1, taskfarm::TaskError::Cause::exception});
     std::ofstream(dir + "/failure", std::ios::binary).write(failure.data(), std::streamsize(failure.size()));
 }

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     auto client = taskfarm::initialize(argc, argv);
     std::string mode = argc > 1 ? argv[1] : "plain";
     if (mode == "task") return client.submit(reject, 7).get();
-    client.submit(reject, 1);  // a farm with work in flight
+    auto in_flight = client.submit(reject, 1);  // a farm with work in flight when the client throws
+    (void)in_flight;
     throw std::runtime_error("the client gave up");
 }

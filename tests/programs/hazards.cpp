@@ -141,7 +141,7 @@ int isolated_timeout_group(taskfarm::Client& client) {
 // centuries mean none (an isolated task must not be stopped at once by an overflow).
 int timeouts(taskfarm::Client& client) {
     try {
-        client.submit([](int x) { return x; }, 1, taskfarm::TaskOptions{.timeout = std::chrono::duration<double>(1e-12)});
+        (void)client.submit([](int x) { return x; }, 1, taskfarm::TaskOptions{.timeout = std::chrono::duration<double>(1e-12)});
         expect(false, [] { return std::string("a timeout of 1e-12 s was accepted"); });
     } catch (const taskfarm::UsageError& e) {
         std::printf("refused: %s\n", e.what());

@@ -12,6 +12,7 @@ StartupReport healthy(std::string journal = "(none)") {
     StartupReport report;
     report.fingerprint = 0xabc;
     report.host = "node1";
+    report.program = "/home/ada/bin/analysis";
     report.settings = {{"retries", "0"}, {"journal", std::move(journal)}};
     return report;
 }
@@ -22,6 +23,8 @@ TEST(Startup, AReportSurvivesTheTrip) {
     auto report = healthy("/scratch/run 1.journal");
     report.status = 5;
     report.failure = "journal: cannot open: 12:34";
+    report.program = "/scratch/v2:old/my analysis";  // a colon and a space inside a field
+    EXPECT_EQ(decode_report(encode_report(report)).program, report.program);
     EXPECT_EQ(decode_report(encode_report(report)), report);
     EXPECT_THROW(decode_report(encode_report(report) + "x"), std::invalid_argument);
     EXPECT_THROW(decode_report("3:12"), std::invalid_argument);
@@ -41,12 +44,33 @@ TEST(Startup, TwoRanksAreTooFew) {
     EXPECT_NE(verdict.lines[0].text.find("mpirun -np 4 ./analysis"), std::string::npos);
 }
 
-TEST(Startup, DifferentProgramsAreRefused) {
+TEST(Startup, DifferentProgramsAreRefusedNamingBoth) {
     auto reports = farm(4);
     reports[3].fingerprint = 0xdef;
+    reports[3].program = "/home/ada/bin/other";
     auto verdict = agree_on_startup(reports, "p");
     EXPECT_EQ(verdict.status, status_mismatched_programs);
-    EXPECT_NE(verdict.lines.at(0).text.find("rank 3 has 0000000000000def"), std::string::npos);
+    ASSERT_EQ(verdict.lines.size(), 1u);
+    EXPECT_EQ(verdict.lines[0].rank, 0);
+    EXPECT_NE(verdict.lines[0].text.find("ranks run different programs: rank 0 runs /home/ada/bin/analysis "
+                                         "(fingerprint 0000000000000abc) and rank 3 runs /home/ada/bin/other "
+                                         "(fingerprint 0000000000000def)."),
+              std::string::npos)
+        << verdict.lines[0].text;
+}
+
+TEST(Startup, OnePathWithTwoBuildsIsSaidToBeTheSamePathButDifferentBuilds) {
+    auto reports = farm(4);
+    reports[2].fingerprint = 0xdef;
+    reports[2].host = "node2";
+    auto verdict = agree_on_startup(reports, "p");
+    EXPECT_EQ(verdict.status, status_mismatched_programs);
+    ASSERT_EQ(verdict.lines.size(), 1u);
+    EXPECT_NE(verdict.lines[0].text.find("rank 0 on node1 and rank 2 on node2 both run /home/ada/bin/analysis, the "
+                                         "same path but different builds (fingerprint 0000000000000abc and "
+                                         "0000000000000def)"),
+              std::string::npos)
+        << verdict.lines[0].text;
 }
 
 TEST(Startup, AFailureOnOneRankEndsEveryRankAndItSaysWhy) {

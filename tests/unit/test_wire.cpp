@@ -114,5 +114,17 @@ TEST(Wire, TaskFailureRoundTrips) {
     EXPECT_THROW(decode_failure(encoded), ProtocolError);
 }
 
+TEST(Wire, TaskFailureCarriesItsCause) {
+    for (auto cause : {TaskError::Cause::exception, TaskError::Cause::crash, TaskError::Cause::timeout,
+                       TaskError::Cause::poisoned, TaskError::Cause::worker_lost, TaskError::Cause::dependency,
+                       TaskError::Cause::undecodable}) {
+        TaskFailure failure{"signal SIGSEGV", "killed", 2, "node3", 1, cause};
+        EXPECT_EQ(decode_failure(encode_failure(failure)).cause, cause) << to_string(cause);
+    }
+    auto encoded = encode_failure({"x", "y", 2, "h", 1, TaskError::Cause::undecodable});
+    encoded.back() = char(static_cast<std::uint8_t>(TaskError::Cause::undecodable) + 1);
+    EXPECT_THROW(decode_failure(encoded), ProtocolError) << "a cause this build does not know";
+}
+
 }  // namespace
 }  // namespace taskfarm::detail

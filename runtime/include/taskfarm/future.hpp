@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <span>
+#include <vector>
 
 namespace taskfarm {
 
@@ -18,7 +20,14 @@ struct FutureAccess;
 void wait(TaskState& task);
 // Waits until the task is done or the deadline passes; true if done. Deadline max(): no limit.
 bool wait_until(TaskState& task, std::chrono::steady_clock::time_point deadline);
+// Done: finished, failed or cancelled; also a task the farm shut down before it finished.
 bool ready(TaskState& task);
+// Cancelled by the user, or still pending when the farm shut down.
+bool cancelled(TaskState& task);
+// Waits; the error get() would throw (TaskError or CancelledError), null if it succeeded.
+std::exception_ptr exception(TaskState& task);
+// The task runs to the end although no Future is left (fire_and_forget).
+void keep_running(const std::shared_ptr<TaskState>& task);
 // True once the task failed (it ran and threw, crashed, timed out, ...); false while pending.
 bool failed(TaskState& task);
 
@@ -68,8 +77,16 @@ public:
     bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
         return detail::wait_until(state(), detail::deadline_after(timeout));
     }
-    // True once the task has finished, failed or been cancelled.
+    // True once the task has finished, failed or been cancelled (dask's done()). After the
+    // farm shut down, also for a task it never finished (which counts as cancelled).
     bool ready() const { return detail::ready(state()); }
+    // True if cancel() was called (on any copy), or the farm shut down before the task
+    // finished. Does not block.
+    bool cancelled() const { return detail::cancelled(state()); }
+    // Waits until the task is done and returns what get() would throw: its TaskError, or a
+    // CancelledError; null if it succeeded (dask's exception(), concurrent.futures'). Does not
+    // fetch or decode the result. After the farm shut down, a pending task throws UsageError.
+    std::exception_ptr exception() const { return detail::exception(state()); }
     // The task will not run if it has not started; its result, if any, is dropped.
     // From now on get() throws CancelledError.
     void cancel() const { detail::cancel(state()); }
@@ -79,6 +96,8 @@ public:
 private:
     friend class Client;
     friend struct detail::FutureAccess;
+    template <class U>
+    friend void fire_and_forget(const Future<U>& future);
     explicit Future(std::shared_ptr<detail::TaskState> state) : state_(std::move(state)) {}
 
     detail::TaskState& state() const {
@@ -88,6 +107,21 @@ private:
 
     std::shared_ptr<detail::TaskState> state_;
 };
+
+// Lets the task run to the end although no Future of it is left (dask's fire_and_forget):
+// for tasks run for what they do (write a file) rather than what they return. Without it,
+// dropping the last Future cancels the task. The farm waits for such tasks before it shuts
+// down normally; if it ends with an error or a stop signal first, a line says how many had
+// not finished. Its result, if any, is dropped when it is done.
+template <class T>
+void fire_and_forget(const Future<T>& future) {
+    if (!future.state_) throw UsageError("taskfarm: fire_and_forget of a Future that has no task");
+    detail::keep_running(future.state_);
+}
+template <class T>
+void fire_and_forget(const std::vector<Future<T>>& futures) {
+    for (const auto& future : futures) fire_and_forget(future);
+}
 
 namespace detail {
 struct FutureAccess {

@@ -5,7 +5,8 @@
 //   1. Boost.Serialization  → a `serialize(Archive&, const unsigned int version)` member or
 //                             ADL free function: written with a Boost binary archive;
 //   2. cereal               → a `serialize(Archive&)` / `save` / `load` member or free
-//                             function, or one of cereal's std types: cereal's binary archive;
+//                             function, or one of cereal's std types (all included below):
+//                             cereal's binary archive;
 //   3. trivially copyable   → its bytes, with one memcpy; also when nested inside a cereal
 //                             type. A std::vector of such values is one memcpy too.
 // A type's own serialization wins over its bytes. Every rank runs the same binary on the same
@@ -15,20 +16,38 @@
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <cereal/archives/binary.hpp>
+// Every standard type cereal knows, so that a member of any of them just works: without its
+// header cereal rejects the type with a page of template errors.
 #include <cereal/types/array.hpp>
+#include <cereal/types/atomic.hpp>
+#include <cereal/types/bitset.hpp>
+#include <cereal/types/chrono.hpp>
+#include <cereal/types/complex.hpp>
+#include <cereal/types/deque.hpp>
+#include <cereal/types/forward_list.hpp>
+#include <cereal/types/functional.hpp>
+#include <cereal/types/list.hpp>
 #include <cereal/types/map.hpp>
+#include <cereal/types/memory.hpp>
 #include <cereal/types/optional.hpp>
+#include <cereal/types/queue.hpp>
 #include <cereal/types/set.hpp>
+#include <cereal/types/stack.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/tuple.hpp>
 #include <cereal/types/unordered_map.hpp>
+#include <cereal/types/unordered_set.hpp>
 #include <cereal/types/utility.hpp>
+#include <cereal/types/valarray.hpp>
 #include <cereal/types/variant.hpp>
 #include <cereal/types/vector.hpp>
 
 #include <array>
+#include <atomic>
+#include <bitset>
 #include <chrono>
 #include <complex>
+#include <functional>
 #include <istream>
 #include <optional>
 #include <utility>
@@ -86,6 +105,14 @@ template <class T>
 struct is_std_wrapper<std::complex<T>> : std::true_type {};
 template <class R, class P>
 struct is_std_wrapper<std::chrono::duration<R, P>> : std::true_type {};
+template <class C, class D>
+struct is_std_wrapper<std::chrono::time_point<C, D>> : std::true_type {};
+template <std::size_t N>
+struct is_std_wrapper<std::bitset<N>> : std::true_type {};
+template <class T>
+struct is_std_wrapper<std::less<T>> : std::true_type {};
+template <class T>
+struct is_std_wrapper<std::atomic<T>> : std::true_type {};  // GCC calls it trivially copyable
 
 // A trivially copyable struct with no serialization of its own. Nested inside a cereal
 // type (an optional<Vec3>, a vector<Point>) it is archived as its bytes, through the
@@ -114,18 +141,40 @@ void CEREAL_LOAD_FUNCTION_NAME(BinaryInputArchive& archive, T& value) {
 namespace taskfarm {
 namespace detail {
 
-// Instantiated with the offending type, so the compiler's "required from here" names it.
+// What std::ref(x) decays to: a pointer in a wrapper.
+template <class T>
+constexpr bool is_reference_wrapper = false;
+template <class T>
+constexpr bool is_reference_wrapper<std::reference_wrapper<T>> = true;
+
+// Instantiated with the offending type, so that the compiler names it next to the message:
+// GCC in "In instantiation of ... require_serializable() [with T = ...]" above it, Clang in
+// "in instantiation of ... require_serializable<...>" below it.
 template <class T>
 constexpr void require_serializable() {
-    static_assert(serializable<T>,
-                  "taskfarm: this type cannot be sent to another rank (the compiler names it in "
-                  "'required from ... [with T = ...]' below). Three ways to make it travel: "
-                  "(1) make it trivially copyable (no pointers, no std::string members); "
-                  "(2) give it a cereal member `template <class Archive> void serialize(Archive& ar) "
-                  "{ ar(field1, field2); }`; "
-                  "(3) give it a Boost.Serialization member `template <class Archive> void "
-                  "serialize(Archive& ar, const unsigned int) { ar & field1 & field2; }`. "
-                  "It must also be default-constructible.");
+    // Not "how to make it travel" but "do not send it": a pointer is an address in this process.
+    constexpr bool is_pointer = std::is_pointer_v<T> || is_reference_wrapper<T>;
+    if constexpr (is_pointer) {
+        static_assert(!is_pointer,
+                      "taskfarm: a pointer cannot be sent to another rank: it points into this "
+                      "process's memory, which the rank that runs the task cannot see (std::ref is a "
+                      "pointer too). Pass the value itself (copy it): an int rather than an int*, a "
+                      "std::string rather than a const char*, a std::vector rather than a pointer to "
+                      "an array. A task gives back what it computes by returning it.");
+    } else {
+        static_assert(serializable<T>,
+                      "taskfarm: this type cannot be sent to another rank (the compiler names it in "
+                      "the lines around this message: look for 'require_serializable() [with T = "
+                      "...]', or 'require_serializable<...>' with Clang). Three ways to make it "
+                      "travel: "
+                      "(1) make it trivially copyable (no pointers, no std::string members); "
+                      "(2) give it a cereal member `template <class Archive> void serialize(Archive& ar) "
+                      "{ ar(field1, field2); }` (std containers, strings and smart pointers among the "
+                      "fields travel too); "
+                      "(3) give it a Boost.Serialization member `template <class Archive> void "
+                      "serialize(Archive& ar, const unsigned int) { ar & field1 & field2; }`. "
+                      "It must also be default-constructible.");
+    }
 }
 
 // Appends what a stream writes to a byte vector.
@@ -175,7 +224,11 @@ constexpr unsigned boost_archive_flags = boost::archive::no_header | boost::arch
 
 template <class T>
 void write_one(std::streambuf& buffer, cereal::BinaryOutputArchive& archive, const T& value) {
-    if constexpr (boost_serializable<T>) {
+    if constexpr (!serializable<T>) {
+        // Our message only: archiving the value anyway would add cereal's errors after it
+        // (raw pointers, missing serialization functions).
+        require_serializable<T>();
+    } else if constexpr (boost_serializable<T>) {
         boost::archive::binary_oarchive boost_archive(buffer, boost_archive_flags);
         boost_archive << value;
     } else if constexpr (cereal_serializable<T>) {
@@ -187,7 +240,9 @@ void write_one(std::streambuf& buffer, cereal::BinaryOutputArchive& archive, con
 
 template <class T>
 void read_one(std::streambuf& buffer, cereal::BinaryInputArchive& archive, T& value) {
-    if constexpr (boost_serializable<T>) {
+    if constexpr (!serializable<T>) {
+        require_serializable<T>();  // as in write_one
+    } else if constexpr (boost_serializable<T>) {
         boost::archive::binary_iarchive boost_archive(buffer, boost_archive_flags);
         boost_archive >> value;
     } else if constexpr (cereal_serializable<T>) {

@@ -5,6 +5,7 @@
 #include <taskfarm/client.hpp>
 #include <taskfarm/error.hpp>
 #include <taskfarm/future.hpp>
+#include <taskfarm/imap.hpp>
 #include <taskfarm/launch.hpp>
 #include <taskfarm/options.hpp>
 #include <taskfarm/random.hpp>

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -16,13 +17,15 @@ namespace detail {
 class CompletionQueue;
 // Starts watching tasks; the queue yields their indices in the order they finish.
 std::shared_ptr<CompletionQueue> watch(std::span<TaskState* const> tasks);
+// Watches one more task on the queue, as number `index`.
+void watch_more(const std::shared_ptr<CompletionQueue>& queue, TaskState& task, std::size_t index);
 // Blocks until one more watched task is done and returns its index.
 std::size_t next_completed(CompletionQueue& queue);
 // The same, giving up at the deadline (max(): none).
 std::optional<std::size_t> next_completed_until(CompletionQueue& queue, std::chrono::steady_clock::time_point deadline);
 
-template <class T>
-std::vector<TaskState*> states_of(const std::vector<Future<T>>& futures) {
+template <class Futures>
+std::vector<TaskState*> states_of(const Futures& futures) {
     std::vector<TaskState*> states;
     states.reserve(futures.size());
     for (const auto& future : futures) states.push_back(&FutureAccess::state(future));
@@ -99,11 +102,21 @@ std::optional<std::size_t> wait_any(const std::vector<Future<T>>& futures, std::
 
 // Iterates the futures in the order their tasks finish:
 //   for (auto& future : taskfarm::as_completed(futures)) use(future.get());
+// More futures may be added while iterating (dask's as_completed(...).add): the loop ends once
+// every future given or added has been yielded. A future given twice is yielded twice.
 template <class T>
 class AsCompleted {
 public:
     explicit AsCompleted(std::vector<Future<T>> futures)
-        : futures_(std::move(futures)), queue_(detail::watch(detail::states_of(futures_))) {}
+        : futures_(std::make_move_iterator(futures.begin()), std::make_move_iterator(futures.end())),
+          queue_(detail::watch(detail::states_of(futures_))) {}
+
+    // Adds a future to those being waited for, also during the loop.
+    void add(Future<T> future) {
+        auto& state = detail::FutureAccess::state(future);
+        futures_.push_back(std::move(future));  // a deque: futures already yielded stay where they are
+        detail::watch_more(queue_, state, futures_.size() - 1);
+    }
 
     class iterator {
     public:
@@ -121,15 +134,18 @@ public:
             return *this;
         }
         void operator++(int) { advance(); }
-        bool operator==(const iterator& other) const { return owner_ == other.owner_ && taken_ == other.taken_; }
+        // At the end once every future given or added so far has been yielded.
+        bool operator==(std::default_sentinel_t) const { return taken_ == owner_->futures_.size(); }
 
     private:
         friend class AsCompleted;
-        iterator(AsCompleted* owner, std::size_t taken) : owner_(owner), taken_(taken) {
-            if (taken_ < owner_->futures_.size()) current_ = detail::next_completed(*owner_->queue_);
-        }
+        explicit iterator(AsCompleted* owner) : owner_(owner) { take(); }
         void advance() {
-            if (++taken_ < owner_->futures_.size()) current_ = detail::next_completed(*owner_->queue_);
+            ++taken_;
+            take();
+        }
+        void take() {
+            if (taken_ < owner_->futures_.size()) current_ = detail::next_completed(*owner_->queue_);
         }
         AsCompleted* owner_ = nullptr;
         std::size_t taken_ = 0;
@@ -137,11 +153,11 @@ public:
     };
 
     // Single pass: call begin() once.
-    iterator begin() { return iterator(this, 0); }
-    iterator end() { return iterator(this, futures_.size()); }
+    iterator begin() { return iterator(this); }
+    std::default_sentinel_t end() const { return {}; }
 
 private:
-    std::vector<Future<T>> futures_;
+    std::deque<Future<T>> futures_;
     std::shared_ptr<detail::CompletionQueue> queue_;
 };
 

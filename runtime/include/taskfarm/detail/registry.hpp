@@ -53,6 +53,9 @@ std::uint64_t registry_fingerprint();
 
 // The exception being handled, encoded as the failure record a worker reports.
 Bytes encode_current_exception(std::int32_t attempts = 1);
+// Called while the exception a task's argument decoder threw is being handled: throws it on
+// marked as undecodable, so that its failure says so (TaskError::Cause::undecodable).
+[[noreturn]] void throw_undecodable_arguments();
 // The failure record of a task that ran `ran_ns`, over its limit of `limit_ns`.
 Bytes encode_timeout(std::uint64_t ran_ns, std::uint64_t limit_ns, std::int32_t attempts);
 

@@ -16,6 +16,10 @@
 #include <type_traits>
 #include <typeinfo>
 
+namespace taskfarm {
+class Client;  // named here only to refuse it as an argument
+}
+
 namespace taskfarm::detail {
 
 template <class Fn>
@@ -40,6 +44,35 @@ constexpr void require_shippable() {
                   "instead, e.g. client.submit([](int x, double k) { ... }, x, k); or use a plain "
                   "function; or a struct with operator() and a serialize member, whose state "
                   "travels with each task.");
+}
+
+// A class with one operator(): a lambda, a std::function, a function object.
+template <class T>
+concept function_object = std::is_class_v<T> && requires { &T::operator(); };
+
+// An argument that cannot travel gets one message that says what to pass instead. The
+// general one (require_serializable) says how to make a type travel, which is wrong advice
+// for the Client or a lambda: they should not travel at all.
+template <class T>
+constexpr void require_sendable_argument() {
+    constexpr bool is_client = std::is_same_v<std::remove_cv_t<std::remove_pointer_t<T>>, Client>;
+    constexpr bool is_function = !serializable<T> && (function_pointer<T> || function_object<T>);
+    if constexpr (is_client) {
+        static_assert(!is_client,
+                      "taskfarm: the Client cannot be an argument: tasks run on workers, which have no "
+                      "client. Pass the values the task needs; to submit more work with a task's "
+                      "result, do it in the client's code once the result is back (future.get()).");
+    } else if constexpr (is_function) {
+        static_assert(!is_function,
+                      "taskfarm: a function cannot be an argument: a capturing lambda, a "
+                      "std::function or a function pointer holds state or code that live only in "
+                      "this process. Pass the values it uses as arguments instead and do the work in "
+                      "the task itself, e.g. client.submit([](int x, double k) { return scale(x, k); "
+                      "}, x, k); or make it a struct with operator() and a serialize member, whose "
+                      "state travels.");
+    } else {
+        require_serializable<T>();
+    }
 }
 
 // The types a task's arguments are stored as: a plain function's parameter types (so that
@@ -160,12 +193,12 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
     static Bytes invoke(FunctionAddress function, std::span<const char> bytes, const RunLimits&) {
         if constexpr (function_pointer<Fn>) {
             auto fn = reinterpret_cast<Fn>(const_cast<void*>(function_at(function)));
-            return call(fn, tuple_from_bytes<Stored...>(bytes));
+            return call(fn, decoded([&] { return tuple_from_bytes<Stored...>(bytes); }));
         } else if constexpr (stateless_callable<Fn>) {
             Fn fn{};
-            return call(fn, tuple_from_bytes<Stored...>(bytes));
+            return call(fn, decoded([&] { return tuple_from_bytes<Stored...>(bytes); }));
         } else {
-            auto all = tuple_from_bytes<Fn, Stored...>(bytes);
+            auto all = decoded([&] { return tuple_from_bytes<Fn, Stored...>(bytes); });
             return std::apply([](Fn& fn, Stored&... args) { return call(fn, std::tuple<Stored&...>(args...)); }, all);
         }
     }
@@ -185,13 +218,16 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
         std::istream stream(&buffer);
         cereal::BinaryInputArchive archive(stream);
         auto run_all = [&](auto& fn) {
-            std::uint32_t count = 0;
-            archive(count);
+            auto count = decoded([&] {
+                std::uint32_t elements = 0;
+                archive(elements);
+                return elements;
+            });
             Bytes out;
             for (std::uint32_t i = 0; i < count; ++i) {
                 std::tuple<Stored...> args;
                 try {
-                    std::apply([&](auto&... a) { (read_one(buffer, archive, a), ...); }, args);
+                    decoded([&] { std::apply([&](auto&... a) { (read_one(buffer, archive, a), ...); }, args); });
                 } catch (...) {
                     auto failure = encode_current_exception();
                     for (; i < count; ++i) append_outcome(out, ElementOutcome::failed, failure);
@@ -209,7 +245,7 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
             return run_all(fn);
         } else {
             Fn fn{};
-            read_one(buffer, archive, fn);
+            decoded([&] { read_one(buffer, archive, fn); });
             return run_all(fn);
         }
     }
@@ -231,6 +267,17 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
         register_invoker((std::string("chunk of ") + typeid(TaskKind).name()).c_str(), &invoke_chunk);
 
 private:
+    // Returns read(); what it throws is the arguments' fault, so their failure says they could
+    // not be decoded (TaskError::Cause::undecodable) rather than blame the function.
+    template <class Read>
+    static decltype(auto) decoded(Read&& read) {
+        try {
+            return read();
+        } catch (...) {
+            throw_undecodable_arguments();
+        }
+    }
+
     // limits.around_element, if any, around one run of one element.
     class ElementScope {
     public:
@@ -302,7 +349,56 @@ private:
     }
 };
 
+// A task whose function or arguments cannot travel: it only says why (require_shippable,
+// require_sendable_argument) and encodes and decodes nothing, so that our message is the
+// compiler's only error rather than the first of a page from cereal (raw pointers) and
+// std::tuple or TaskKind (no default constructor).
+template <class Fn, class... Stored>
+struct UnsendableTask {
+    // What the task would return, so that the caller's code around the Future compiles.
+    template <class F, class... S>
+    struct Returns {
+        using type = void;
+    };
+    template <class F, class... S>
+        requires std::is_invocable_v<F&, S&...>
+    struct Returns<F, S...> {
+        using type = std::invoke_result_t<F&, S&...>;
+    };
+    using Result = typename Returns<Fn, Stored...>::type;
+
+    static TaskCode code(const Fn&, bool = false) {
+        say_why();
+        return {};
+    }
+    template <class... Args>
+    static Bytes encode(const Fn&, const Args&...) {
+        say_why();
+        return {};
+    }
+    template <class... Args>
+    static void add_element(ChunkWriter&, const Args&...) {
+        say_why();
+    }
+
+private:
+    static constexpr void say_why() {
+        require_shippable<Fn>();
+        (require_sendable_argument<Stored>(), ...);
+    }
+};
+
+// The kind of task submit and map make: a TaskKind when the function and every argument can
+// travel, else an UnsendableTask, which only says why not.
+template <class Fn, class StoredTuple>
+struct SendableKind;
+template <class Fn, class... Stored>
+struct SendableKind<Fn, std::tuple<Stored...>> {
+    using type = std::conditional_t<shippable<Fn> && (serializable<Stored> && ...), TaskKind<Fn, std::tuple<Stored...>>,
+                                    UnsendableTask<Fn, Stored...>>;
+};
+
 template <class Fn, class... Args>
-using task_kind_t = TaskKind<Fn, typename StoredArgs<Fn, Args...>::type>;
+using task_kind_t = typename SendableKind<Fn, typename StoredArgs<Fn, Args...>::type>::type;
 
 }  // namespace taskfarm::detail
