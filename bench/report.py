@@ -145,6 +145,21 @@ if inl and loc:
               f"{cell(inl)} s, the local farm's default (one worker per core) {cell(loc)} s: "
               f"{inl['median'] / loc['median']:.2f}× faster started plainly."]
 
+# WI: the lazy map
+wi = [r for r in RESULTS if r["workload"] == "WI" and r["metric"] == "client_peak_rss_mib"]
+if wi:
+    lines += ["", "### WI — a lazy map (`imap`) of N tiny tasks over `iota`, read as it goes, 2 workers; "
+              "the client's peak resident memory (MiB) and tasks/s", "",
+              "| N | taskfarm `imap` (np 4) | mpi4py.futures `executor.map` (np 3, chunksize 1024) | "
+              "multiprocessing `Pool(2).imap` (chunksize 1024) |", "|---|---|---|---|"]
+    for n in sorted({r["n"] for r in wi}):
+        row = []
+        for tool in ("taskfarm", "mpi4py.futures", "multiprocessing"):
+            rss = find("client_peak_rss_mib", tool=tool, workload="WI", n=n)
+            rate = find("tasks_per_second", tool=tool, workload="WI", n=n)
+            row.append(f"{cell(rss)} MiB, {cell(rate)}/s" if rss else "—")
+        lines.append(f"| {n:,} | " + " | ".join(row) + " |")
+
 # Huge pages
 w1h = find("tasks_per_second", tool="taskfarm", workload="W1H")
 m1h = find("tasks_per_second", tool="mpi4py.futures", workload="W1H")
