@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <exception>
 #include <optional>
 #include <thread>
 #include <cstdio>
@@ -230,20 +231,35 @@ void ClientCore::unowned_task_ended(int source, TaskId task, std::uint32_t eleme
                                                       : TaskStatus::error;
     if (progress_) count_progress(status, elements, finished.payload, false);
     if (status == TaskStatus::held && !closed_) transport_->post(scheduler_rank, Release{task});  // nobody will fetch it
-    // Nobody will call get(): a failure is said here, or it would go unseen.
-    if (status == TaskStatus::error) {
-        try {
-            throw_failure(finished.payload, task);
-        } catch (const TaskError& e) {
-            log_line(std::string("a task left to run by fire_and_forget failed: ") + e.what());
-        }
-    } else if (elements > 0 && status == TaskStatus::value) {
-        std::uint32_t succeeded = 0;
-        for_each_outcome(finished.payload, [&](const OutcomePlace& at) { succeeded += at.ok; });
-        if (succeeded < elements)
-            log_line("a map's chunk left to run by fire_and_forget (task " + std::to_string(task) + " on rank " +
-                     std::to_string(source) + "): " + std::to_string(elements - succeeded) + " of its " +
-                     std::to_string(elements) + " elements failed");
+    say_if_failed(task, source, elements, status, finished.payload);
+}
+
+void ClientCore::say_if_failed(TaskId task, int rank, std::uint32_t elements, TaskStatus status,
+                               std::span<const char> payload) {
+    auto say = [](const std::string& what) { log_line("a task left to run by fire_and_forget failed: " + what); };
+    try {
+        if (status == TaskStatus::error) throw_failure(payload, task);
+        if (elements == 0 || status != TaskStatus::value) return;  // a chunk's result still on its worker is not read
+        std::uint32_t failed = 0;
+        std::string first;
+        std::uint32_t index = 0;
+        for_each_outcome(payload, [&](const OutcomePlace& at) {
+            if (!at.ok && failed++ == 0) {
+                try {
+                    throw_failure(payload.subspan(at.offset, at.size), task + 1 + index);
+                } catch (const std::exception& e) {
+                    first = e.what();
+                }
+            }
+            ++index;
+        });
+        failed += elements - std::min(elements, index);  // elements with no outcome failed too
+        if (failed > 0)
+            say(std::to_string(failed) + " of the " + std::to_string(elements) + " elements of task " +
+                std::to_string(task) + " (a map's chunk, on rank " + std::to_string(rank) + ")" +
+                (first.empty() ? std::string() : "; the first: " + first));
+    } catch (const std::exception& e) {  // a TaskError, or a failure record that does not decode
+        say(e.what());
     }
 }
 
@@ -251,6 +267,8 @@ void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, boo
     task.status = status;
     task.payload = std::move(payload);
     if (progress_) count_progress(task.status, task.elements, task.payload, from_journal);
+    if (task.keep_running)
+        say_if_failed(task.id, task.holder < 0 ? own_rank() : task.holder, task.elements, task.status, task.payload);
     if (!task.extras) return;
     for (auto& watcher : task.extras->watchers) watcher.queue->done.push_back(watcher.index);
     task.extras->watchers.clear();
@@ -348,20 +366,15 @@ std::exception_ptr ClientCore::exception(TaskState& task) {
 void ClientCore::keep_running(TaskState& task) {
     std::lock_guard lock(mutex_);
     auto& source = carrier(task);  // an element's chunk runs on for it
-    if (source.status == TaskStatus::pending) {
-        if (closed_) throw UsageError("taskfarm: fire_and_forget after the farm has shut down");
-        source.keep_running = true;
-        return;
-    }
+    if (source.keep_running) return;
+    if (closed_ && source.status == TaskStatus::pending)
+        throw UsageError("taskfarm: fire_and_forget after the farm has shut down");
+    source.keep_running = true;
     // Done already (always so inline): nobody will look at its outcome now, so a failure is
-    // said here, as when one ends later. A chunk's result still on its worker is not fetched.
-    if (task.chunk && source.status == TaskStatus::held && !source.fetched) return;
-    try {
-        outcome(task);
-    } catch (const TaskError& e) {
-        log_line(std::string("a task left to run by fire_and_forget failed: ") + e.what());
-    } catch (const CancelledError&) {
-    }
+    // said here, as when it ends later (complete, unowned_task_ended).
+    if (source.status != TaskStatus::pending)
+        say_if_failed(source.id, source.holder < 0 ? own_rank() : source.holder, source.elements, source.status,
+                      source.payload);
 }
 
 void ClientCore::cancel(TaskState& task) {
@@ -490,35 +503,37 @@ void ClientCore::fetch_held_results(std::unique_lock<std::mutex>& lock) {
     while (unfetched()) changed_.wait(lock);
 }
 
-void ClientCore::finish_kept_tasks(std::unique_lock<std::mutex>& lock, int status) {
+void ClientCore::finish_kept_tasks(std::unique_lock<std::mutex>& lock, int status, bool unwinding) {
     auto left = [this] {
         return unowned_.size() + std::count_if(live_.begin(), live_.end(), [](auto& entry) {
                                      return entry.second->keep_running && entry.second->status == TaskStatus::pending;
                                  });
     };
     // A lost worker's tasks fail and a stop signal ends the process, so this wait ends.
-    if (status == 0) {
+    if (status == 0 && !unwinding) {
         while (left() > 0) changed_.wait(lock);
     } else if (auto count = left(); count > 0) {
         log_line(std::to_string(count) + (count == 1 ? " task" : " tasks") +
-                 " left to run by fire_and_forget had not finished when the farm ended with status " +
-                 std::to_string(status) + "; they will not run");
+                 " left to run by fire_and_forget had not finished when the farm ended " +
+                 (unwinding ? std::string("as an exception left the client's code")
+                            : "with status " + std::to_string(status)) +
+                 "; they will not run");
     }
 }
 
-void ClientCore::shutdown(int status) {
+void ClientCore::shutdown(int status, bool unwinding) {
     // A process forked by a task or by the client has a copy of this object but not its
     // threads: exit() there must not try to end the farm.
     if (::getpid() != owner_pid_) return;
-    std::call_once(shutdown_once_, [&] { shut_down(status); });
+    std::call_once(shutdown_once_, [&] { shut_down(status, unwinding); });
 }
 
-void ClientCore::shut_down(int status) {
+void ClientCore::shut_down(int status, bool unwinding) {
     {
         std::unique_lock lock(mutex_);
         if (closed_) return;
         if (transport_) {
-            finish_kept_tasks(lock, status);
+            finish_kept_tasks(lock, status, unwinding);
             fetch_held_results(lock);
         }
         closed_ = true;
@@ -557,40 +572,12 @@ Client& Client::operator=(Client&& other) noexcept {
     return *this;
 }
 Client::~Client() {
-    if (core_) core_->shutdown(0);
+    // Destroyed by an exception on its way out: the farm ends without waiting for tasks left
+    // to run by fire_and_forget, which could hold the exception up for hours.
+    if (core_) core_->shutdown(0, std::uncaught_exceptions() > 0);
 }
 
 int Client::workers() const { return core_->workers(); }
-
-std::shared_ptr<detail::TaskState> Client::submit_bytes(const detail::TaskCode& code, Bytes args,
-                                                        const TaskOptions& options) {
-    return core_->submit(code, std::move(args), options);
-}
-
-std::vector<std::shared_ptr<detail::TaskState>> Client::submit_chunk(const detail::TaskCode& code, Bytes args,
-                                                                     std::uint32_t count, const TaskOptions& options) {
-    return core_->submit_chunk(code, std::move(args), count, options);
-}
-
-std::size_t Client::map_chunk(std::size_t n) const {
-    // Chunks are for maps of many tiny tasks: below chunking_starts_at elements every element
-    // is its own task, so long tasks and large results keep their own scheduling. Above it,
-    // each worker still gets about 64 chunks, so the last ones balance the load.
-    constexpr std::size_t chunking_starts_at = 10'000;
-    constexpr std::size_t chunks_per_worker = 64;
-    constexpr std::size_t largest_chunk = 1024;
-    auto workers = static_cast<std::size_t>(core_->workers());
-    if (workers == 0 || n < chunking_starts_at) return 1;
-    // A journal finds a chunk again only if the chunks are cut the same way in every run,
-    // whatever the number of workers.
-    if (core_->journaling()) workers = 4;
-    return std::clamp<std::size_t>(n / (workers * chunks_per_worker), 1, largest_chunk);
-}
-
-std::size_t Client::busy_tasks() const {
-    auto slots = static_cast<std::size_t>(core_->workers()) * static_cast<std::size_t>(core_->options().threads_per_worker);
-    return slots == 0 ? 1 : 4 * slots;
-}
 
 void Client::prefetch_one(detail::TaskState& task) { core_->prefetch(task); }
 
@@ -607,6 +594,44 @@ void Client::gather(const std::vector<Future<void>>& futures, OnError on_error) 
 }
 
 namespace detail {
+std::shared_ptr<TaskState> submit_task(ClientCore& core, const TaskCode& code, Bytes args, const TaskOptions& options) {
+    return core.submit(code, std::move(args), options);
+}
+
+std::vector<std::shared_ptr<TaskState>> submit_chunk(ClientCore& core, const TaskCode& code, Bytes args,
+                                                     std::uint32_t count, const TaskOptions& options) {
+    return core.submit_chunk(code, std::move(args), count, options);
+}
+
+std::size_t map_chunk(const ClientCore& core, std::size_t n) {
+    // Chunks are for maps of many tiny tasks: below chunking_starts_at elements every element
+    // is its own task, so long tasks and large results keep their own scheduling. Above it,
+    // each worker still gets about 64 chunks, so the last ones balance the load.
+    constexpr std::size_t chunking_starts_at = 10'000;
+    constexpr std::size_t chunks_per_worker = 64;
+    constexpr std::size_t largest_chunk = 1024;
+    auto workers = static_cast<std::size_t>(core.workers());
+    if (workers == 0 || n < chunking_starts_at) return 1;
+    // A journal finds a chunk again only if the chunks are cut the same way in every run,
+    // whatever the number of workers.
+    if (core.journaling()) workers = 4;
+    return std::clamp<std::size_t>(n / (workers * chunks_per_worker), 1, largest_chunk);
+}
+
+LazyMapCut lazy_map_cut(const ClientCore& core, std::optional<std::size_t> n, std::size_t in_flight) {
+    // Tasks that keep every worker busy: 4 per executor thread (the scheduler's window needs a
+    // few ahead); inline, one element at a time.
+    auto slots = static_cast<std::size_t>(core.workers()) * static_cast<std::size_t>(core.options().threads_per_worker);
+    auto busy = slots == 0 ? 1 : 4 * slots;
+    // Cut as map cuts a sized input (an unsized one element by element).
+    auto chunk = n ? map_chunk(core, *n) : 1;
+    if (in_flight == 0) return {chunk, busy * chunk};
+    // A bound set by hand still spreads over every worker, with smaller chunks; but with a
+    // journal the chunks must be cut as in every other run, so the bound takes at least one.
+    if (core.journaling()) return {chunk, std::max(in_flight, chunk)};
+    return {std::clamp<std::size_t>(in_flight / busy, 1, chunk), in_flight};
+}
+
 void wait(TaskState& task) { task.core->wait(task); }
 bool wait_until(TaskState& task, std::chrono::steady_clock::time_point deadline) {
     return task.core->wait_until(task, deadline);

@@ -110,7 +110,8 @@ public:
     std::optional<std::size_t> next_completed_until(CompletionQueue& queue, std::chrono::steady_clock::time_point deadline);
 
     // Ends the farm with this exit status on every rank, then finalises MPI. Idempotent.
-    void shutdown(int status);
+    // unwinding: an exception is leaving the client's code (the Client is being destroyed by it).
+    void shutdown(int status, bool unwinding = false);
     bool closed();
     int workers() const { return workers_; }
     const Options& options() const { return options_; }
@@ -134,6 +135,9 @@ private:
     void request_fetch(TaskState& task);
     // A task left to run by fire_and_forget, whose last Future is gone, has ended.
     void unowned_task_ended(int source, TaskId task, std::uint32_t elements, const Finished& finished);
+    // A task left to run by fire_and_forget ended (on `rank`): nobody will call get(), so a
+    // failure (of a chunk: how many of its elements, and the first) is said in a line.
+    void say_if_failed(TaskId task, int rank, std::uint32_t elements, TaskStatus status, std::span<const char> payload);
     // from_journal: the result was recorded by an earlier run (progress counts it apart).
     void complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal = false);
     void count_progress(TaskStatus status, std::uint32_t elements, std::span<const char> payload, bool from_journal);
@@ -143,10 +147,11 @@ private:
     // held on its worker, so that get() works after shutdown too. Needs mutex_ held.
     void fetch_held_results(std::unique_lock<std::mutex>& lock);
     // Before the farm ends: with status 0, waits for the tasks left to run by fire_and_forget;
-    // otherwise says how many will not finish. Needs mutex_ held.
-    void finish_kept_tasks(std::unique_lock<std::mutex>& lock, int status);
+    // otherwise (or while an exception unwinds the client) says how many will not finish.
+    // Needs mutex_ held.
+    void finish_kept_tasks(std::unique_lock<std::mutex>& lock, int status, bool unwinding);
     void wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload);
-    void shut_down(int status);  // shutdown's body, once
+    void shut_down(int status, bool unwinding);  // shutdown's body, once
     void throw_if_closed() const;
 
     std::shared_ptr<MpiSession> session_;

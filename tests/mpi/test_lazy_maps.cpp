@@ -94,6 +94,52 @@ TEST(LazyMaps, SkipLeavesFailedElementsOut) {
     EXPECT_EQ(unordered, evens);
 }
 
+// Its bytes decode only while it is not negative: a result that cannot be read back.
+struct UnreadableWhenNegative {
+    int value = 0;
+    template <class Archive>
+    void save(Archive& archive) const {
+        archive(value);
+    }
+    template <class Archive>
+    void load(Archive& archive) {
+        archive(value);
+        if (value < 0) throw std::runtime_error("a negative UnreadableWhenNegative does not decode");
+    }
+};
+UnreadableWhenNegative make_unreadable(int value) { return UnreadableWhenNegative{value}; }
+
+TEST(LazyMaps, SkipLeavesOutResultsThatDoNotDecodeToo) {
+    std::vector<int> got;
+    for (const UnreadableWhenNegative& f : test::client().imap(make_unreadable, std::vector<int>{1, -2, 3}, taskfarm::OnError::skip))
+        got.push_back(f.value);
+    EXPECT_EQ(got, (std::vector<int>{1, 3}));
+}
+
+TEST(LazyMaps, AnInputThatThrowsEndsTheMapAndWhatWasInFlightIsStillYielded) {
+    auto inputs = std::views::iota(0L, 100L) | std::views::transform([](long i) {
+                      if (i == 50) throw std::length_error("input 50 is unreadable");
+                      return i;
+                  });
+    std::vector<long> got;
+    bool thrown = false;
+    auto results = test::client().imap(square, inputs, 8);
+    auto it = results.begin();
+    while (it != results.end()) {
+        got.push_back(*it);
+        try {
+            ++it;
+        } catch (const std::length_error&) {
+            thrown = true;
+        }
+    }
+    EXPECT_TRUE(thrown);
+    ASSERT_FALSE(got.empty());
+    ASSERT_LE(got.size(), 50u);
+    for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], long(i * i)) << "nothing skipped, in order";
+    EXPECT_GE(got.size(), 42u) << "the elements submitted before the throw are yielded";
+}
+
 TEST(LazyMaps, OwnsTemporariesZipsAndTakesSettingsInAnyOrder) {
     // The vectors are temporaries: the range keeps them alive while it is read.
     auto sums = test::client().imap(add, std::vector<int>{1, 2, 3, 4}, std::vector<int>{10, 20, 30},

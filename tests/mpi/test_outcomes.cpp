@@ -247,6 +247,14 @@ TEST(AsCompleted, StartsEmptyAndGrows) {
     EXPECT_EQ(yielded, 3);
 }
 
+TEST(AsCompleted, AnEmptyFutureIsRefusedAndTheLoopGoesOn) {
+    auto completed = taskfarm::as_completed(std::vector{test::client().submit(nap, 2)});
+    EXPECT_THROW(completed.add(taskfarm::Future<int>{}), taskfarm::UsageError);
+    int yielded = 0;
+    for (const auto& future : completed) yielded += future.get();
+    EXPECT_EQ(yielded, 2) << "the refused future was not added";
+}
+
 TEST(AsCompleted, AFutureGivenTwiceIsYieldedTwice) {
     auto future = test::client().submit(nap, 4);
     int yielded = 0;

@@ -46,45 +46,6 @@ decltype(auto) with_task_options(Call&& call, First&& first, Rest&&... rest) {
         return call(TaskOptions{}, std::forward<First>(first), std::forward<Rest>(rest)...);
     }
 }
-// The settings a lazy map (imap, imap_unordered) takes after its inputs, in any order.
-struct LazyMapSettings {
-    std::size_t in_flight = 0;  // elements in flight at most; 0: enough to keep every worker busy
-    OnError on_error = OnError::raise;
-    TaskOptions options;
-
-    void take(OnError value) { on_error = value; }
-    void take(const TaskOptions& value) { options = value; }
-    template <std::integral N>
-    void take(N value) {
-        if (value < 1) throw UsageError("taskfarm: imap's number of elements in flight must be at least 1");
-        in_flight = static_cast<std::size_t>(value);
-    }
-};
-
-template <class T>
-constexpr bool is_lazy_map_setting =
-    (std::is_integral_v<std::remove_cvref_t<T>> && !std::is_same_v<std::remove_cvref_t<T>, bool>) ||
-    std::is_same_v<std::remove_cvref_t<T>, OnError> || is_task_options<T>;
-
-// How many of Args come before the first setting: the input ranges.
-template <class... Args>
-constexpr std::size_t inputs_before_settings() {
-    constexpr bool setting[] = {is_lazy_map_setting<Args>..., true};
-    std::size_t inputs = 0;
-    while (!setting[inputs]) ++inputs;
-    return inputs;
-}
-
-template <class... Args>
-constexpr bool only_settings_after_inputs() {
-    constexpr bool setting[] = {is_lazy_map_setting<Args>..., true};
-    for (auto i = inputs_before_settings<Args...>(); i < sizeof...(Args); ++i)
-        if (!setting[i]) return false;
-    return true;
-}
-
-template <class Kind, class Callable, class... Views>
-class MapFeed;
 }  // namespace detail
 
 class Client {
@@ -169,8 +130,6 @@ public:
 
 private:
     friend struct detail::ClientAccess;
-    template <class Kind, class Callable, class... Views>
-    friend class detail::MapFeed;
     explicit Client(std::shared_ptr<detail::ClientCore> core);
 
     template <class Fn, class... Args>
@@ -178,9 +137,7 @@ private:
         using Callable = std::decay_t<Fn>;
         detail::require_shippable<Callable>();
         using Kind = detail::task_kind_t<Callable, std::decay_t<Args>...>;
-        const Callable& callable = fn;
-        return Future<typename Kind::Result>(
-            submit_bytes(Kind::code(callable), Kind::encode(callable, args...), options));
+        return detail::submit_one<Kind>(*core_, options, static_cast<const Callable&>(fn), args...);
     }
 
     template <class Fn, std::ranges::input_range... Ranges>
@@ -194,48 +151,13 @@ private:
         if constexpr ((std::ranges::sized_range<Ranges> && ...)) {
             auto n = std::min({static_cast<std::size_t>(std::ranges::size(inputs))...});
             futures.reserve(n);
-            chunk = map_chunk(n);
+            chunk = detail::map_chunk(*core_, n);
         }
         auto positions = std::tuple(std::ranges::begin(inputs)...);
         auto ends = std::tuple(std::ranges::end(inputs)...);
-        submit_elements<Kind>(options, static_cast<const Callable&>(fn), positions, ends, SIZE_MAX, chunk, futures);
+        detail::submit_elements<Kind>(*core_, options, static_cast<const Callable&>(fn), positions, ends, SIZE_MAX, chunk,
+                                      futures);
         return futures;
-    }
-
-    // Submits fn over the elements the iterators `positions` are at, taken side by side and
-    // advanced past those taken, until one reaches its end in `ends` or `limit` elements are
-    // taken: `chunk` elements per task (1: a task each). Appends each element's Future.
-    template <class Kind, class Callable, class Positions, class Ends>
-    void submit_elements(const TaskOptions& options, const Callable& callable, Positions& positions, const Ends& ends,
-                         std::size_t limit, std::size_t chunk, std::vector<Future<typename Kind::Result>>& futures) {
-        auto at_end = [&] {
-            return [&]<std::size_t... I>(std::index_sequence<I...>) {
-                return ((std::get<I>(positions) == std::get<I>(ends)) || ...);
-            }(std::make_index_sequence<std::tuple_size_v<Positions>>{});
-        };
-        auto step = [&] { std::apply([](auto&... at) { (++at, ...); }, positions); };
-        std::size_t taken = 0;
-        if (chunk == 1) {
-            for (; taken < limit && !at_end(); ++taken, step())
-                futures.push_back(std::apply([&](auto&... at) { return submit_with(options, callable, *at...); }, positions));
-            return;
-        }
-        auto code = Kind::code(callable, /*chunk=*/true);
-        detail::ChunkWriter writer;
-        auto send = [&] {
-            auto count = writer.count();
-            for (auto& state : submit_chunk(code, writer.finish(), count, options))
-                futures.push_back(Future<typename Kind::Result>(std::move(state)));
-        };
-        writer.start(callable);
-        for (; taken < limit && !at_end(); ++taken, step()) {
-            std::apply([&](auto&... at) { Kind::add_element(writer, *at...); }, positions);
-            if (writer.count() == chunk) {
-                send();
-                writer.start(callable);
-            }
-        }
-        if (writer.count() > 0) send();
     }
 
     template <class Fn, class... Args>
@@ -250,38 +172,13 @@ private:
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (settings.take(std::get<inputs + I>(all)), ...);
         }(std::make_index_sequence<sizeof...(Args) - inputs>{});
+        // Temporaries are moved into the range (owning views), lvalues referred to.
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return start_lazy_map(order, std::forward<Fn>(fn), settings, std::views::all(std::get<I>(std::move(all)))...);
+            return detail::start_lazy_map(core_, order, std::forward<Fn>(fn), settings,
+                                          std::views::all(std::get<I>(std::move(all)))...);
         }(std::make_index_sequence<inputs>{});
     }
 
-    template <class Fn, std::ranges::input_range... Views>
-    auto start_lazy_map(detail::ResultOrder order, Fn&& fn, const detail::LazyMapSettings& settings, Views... views) {
-        using Callable = std::decay_t<Fn>;
-        detail::require_shippable<Callable>();
-        using Kind = detail::task_kind_t<Callable, std::ranges::range_value_t<Views>...>;
-        using Result = typename Kind::Result;
-        static_assert(!std::is_void_v<Result>, "taskfarm: imap yields results; for tasks that return nothing use map");
-        std::size_t chunk = 1;
-        if constexpr ((std::ranges::sized_range<Views> && ...))
-            chunk = map_chunk(std::min({static_cast<std::size_t>(std::ranges::size(views))...}));
-        auto busy = busy_tasks();
-        auto in_flight = settings.in_flight > 0 ? settings.in_flight : busy * chunk;
-        chunk = std::clamp<std::size_t>(in_flight / busy, 1, chunk);  // a limit set by hand still spreads over the workers
-        auto feed = std::make_unique<detail::MapFeed<Kind, Callable, Views...>>(*this, Callable(fn), settings.options,
-                                                                              chunk, std::move(views)...);
-        return Results<Result>(std::move(feed), order, in_flight, chunk, settings.on_error);
-    }
-
-    std::shared_ptr<detail::TaskState> submit_bytes(const detail::TaskCode& code, Bytes args,
-                                                    const TaskOptions& options);
-    // One task for `count` elements of a map; returns a state per element.
-    std::vector<std::shared_ptr<detail::TaskState>> submit_chunk(const detail::TaskCode& code, Bytes args,
-                                                                 std::uint32_t count, const TaskOptions& options);
-    // How many elements of an n-element map go in one task.
-    std::size_t map_chunk(std::size_t n) const;
-    // Tasks that keep every worker busy: 4 per task slot (threads_per_worker per worker); 1 inline.
-    std::size_t busy_tasks() const;
     // Asks every worker that holds one of these results to send it, all at once.
     template <class T>
     void prefetch(const std::vector<Future<T>>& futures) {
@@ -292,40 +189,6 @@ private:
 
     std::shared_ptr<detail::ClientCore> core_;
 };
-
-namespace detail {
-// The elements of a lazy map, taken from its inputs (held here) a few chunks at a time.
-template <class Kind, class Callable, class... Views>
-class MapFeed final : public Feed<typename Kind::Result> {
-public:
-    MapFeed(Client& client, Callable callable, TaskOptions options, std::size_t chunk, Views... views)
-        : client_(&client),
-          callable_(std::move(callable)),
-          options_(std::move(options)),
-          chunk_(chunk),
-          views_(std::move(views)...),
-          positions_(std::apply([](auto&... view) { return std::tuple(std::ranges::begin(view)...); }, views_)),
-          ends_(std::apply([](auto&... view) { return std::tuple(std::ranges::end(view)...); }, views_)) {}
-
-    void next(std::size_t limit, std::vector<Future<typename Kind::Result>>& out) override {
-        client_->template submit_elements<Kind>(options_, callable_, positions_, ends_, limit, chunk_, out);
-    }
-    bool exhausted() const override {
-        return [&]<std::size_t... I>(std::index_sequence<I...>) {
-            return ((std::get<I>(positions_) == std::get<I>(ends_)) || ...);
-        }(std::index_sequence_for<Views...>{});
-    }
-
-private:
-    Client* client_;
-    Callable callable_;
-    TaskOptions options_;
-    std::size_t chunk_;
-    std::tuple<Views...> views_;  // never moves: the positions point into it
-    std::tuple<std::ranges::iterator_t<Views>...> positions_;
-    std::tuple<std::ranges::sentinel_t<Views>...> ends_;
-};
-}  // namespace detail
 
 // The running farm's client, for code that was not handed one: a library function can
 //   double mean_rmsd(const std::vector<Frame>& frames) {

@@ -129,6 +129,10 @@ struct FutureAccess {
     static TaskState& state(const Future<T>& future) {
         return future.state();
     }
+    template <class T>
+    static Future<T> make(std::shared_ptr<TaskState> state) {
+        return Future<T>(std::move(state));
+    }
 };
 }  // namespace detail
 

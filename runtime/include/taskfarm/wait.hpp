@@ -113,9 +113,9 @@ public:
 
     // Adds a future to those being waited for, also during the loop.
     void add(Future<T> future) {
-        auto& state = detail::FutureAccess::state(future);
+        // Watched first: if that throws (an empty Future, another farm's), nothing was added.
+        detail::watch_more(queue_, detail::FutureAccess::state(future), futures_.size());
         futures_.push_back(std::move(future));  // a deque: futures already yielded stay where they are
-        detail::watch_more(queue_, state, futures_.size() - 1);
     }
 
     class iterator {
