@@ -256,6 +256,8 @@ std::vector<std::pair<std::string, std::string>> settings_of(const Options& opti
         {"progress_interval", seconds(options.progress_interval)},
         {"log_dir", path(options.log_dir)},
         {"task_output_dir", path(options.task_output_dir)},
+        // Not the address, which differs between processes of one binary: that one is given.
+        {"worker_initializer", options.worker_initializer ? "(set)" : "(none)"},
     };
 }
 

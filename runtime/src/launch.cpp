@@ -270,6 +270,7 @@ Client make_client(Startup startup) {
     }
     auto core = std::make_shared<ClientCore>(std::move(startup.session), std::move(transport), std::move(local_farm),
                                              startup.options, std::move(startup.journal));
+    if (!farm) initialize_worker_process(startup.options);  // inline: this process runs the tasks
     if (farm) {
         running_client = core;
         static bool registered = on_exit(shut_down_at_exit, nullptr) == 0;

@@ -33,5 +33,8 @@ int serve_scheduler(Transport& transport, const Options& options, const std::vec
 // over its timeout, not isolated); such threads are detached, so the process must end
 // without running static destructors under them.
 int serve_worker(Transport& transport, const Options& options, bool& abandoned_task);
+// Runs Options::worker_initializer, if any, once in this process (a worker rank, the local
+// farm, or the inline client before its first task); if it throws, the job ends (fatal).
+void initialize_worker_process(const Options& options);
 
 }  // namespace taskfarm::detail

@@ -149,6 +149,21 @@ void serve_as_executor(const Shared& shared, const std::shared_ptr<Executor>& se
 
 }  // namespace
 
+void initialize_worker_process(const Options& options) {
+    if (!options.worker_initializer) return;
+    // Once per process: the local farm's workers share one, and whatever the initializer sets
+    // up (a model in a global) is theirs together. The other workers wait for it here.
+    static std::once_flag once;
+    std::call_once(once, [&] {
+        try {
+            options.worker_initializer();
+        } catch (...) {
+            auto error = describe_current_exception();
+            fatal("the worker_initializer failed: " + error.type_name + ": " + error.message);
+        }
+    });
+}
+
 int serve_worker(Transport& transport, const Options& options, bool& abandoned_task) {
     auto shared = std::make_shared<WorkerShared>(transport, options);
 
@@ -170,6 +185,9 @@ int serve_worker(Transport& transport, const Options& options, bool& abandoned_t
         shared->state.received(source, std::move(message));
         carry_out(shared, lock);
     });
+    // The transport runs meanwhile: the heartbeat goes on through a long initializer, and
+    // the tasks that arrive wait in the queue until the executors start.
+    initialize_worker_process(options);
     {
         std::unique_lock lock(shared->mutex);
         shared->state.start_executors();

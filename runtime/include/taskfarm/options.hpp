@@ -58,6 +58,12 @@ struct Options {
     // isolate this needs threads_per_worker = 1, since a process has one stdout
     // (docs/hpc.md).  TASKFARM_TASK_OUTPUT_DIR
     std::string task_output_dir;
+    // A function run once in each process that runs tasks, before its first task (mpi4py.futures'
+    // initializer): load a model, open a file, warm a cache. Under a launcher each worker rank
+    // runs it; in the local farm, whose workers share one process, it runs once for all of
+    // them; inline, once before the first task. If it throws, the job ends with a line naming
+    // the rank and the error. No environment variable: it is code.
+    void (*worker_initializer)() = nullptr;
 };
 
 // Per-task settings, given as the last argument of submit or map (or the first):
