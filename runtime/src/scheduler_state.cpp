@@ -213,6 +213,19 @@ bool SchedulerState::is_queued(TaskId task) const {
     return it != queue_.end() && it->task == task;
 }
 
+// A worker's window is sized from the run times of its recent tasks: after hundreds of tiny
+// tasks it is wide, and when long tasks come next it would take all of them while another
+// worker idles. So no worker holds more than its share of the work in the farm (queued or in
+// flight), rounded up: ready tasks spread over the workers, and what is over stays queued
+// here until a worker has room (issue 14, item 9; SchedulerState.ReadyTasksSpreadOverIdleWorkers...).
+std::size_t SchedulerState::fair_share(std::size_t workers_left_out) const {
+    std::size_t work = queue_.size();
+    for (const auto& w : workers_)
+        if (!w.lost) work += w.in_flight;
+    auto workers = live_workers_ - std::min(workers_left_out, live_workers_ - 1);
+    return std::max<std::size_t>(1, (work + workers - 1) / workers);
+}
+
 void SchedulerState::dispatch() {
     while (!queue_.empty() && !draining_) {
         auto task = queue_.front().task;
@@ -227,16 +240,21 @@ void SchedulerState::dispatch() {
             queue_.pop_front();
             continue;
         }
-        // The live worker with the most room left in its window; not the one a retried task
-        // failed on, unless it is the only one.
+        // The live worker with the most room left in its window, counting no more than its
+        // fair share; not the one a retried task failed on, unless it is the only one.
         int avoid = -1;
         if (auto it = avoid_.find(task); it != avoid_.end() && live_workers_ > 1) avoid = it->second;
+        // The share never cuts a worker below the smallest window (one task running, one
+        // waiting per thread), which keeps a pipeline when the client submits as fast as the
+        // workers run.
+        auto share = std::max(fair_share(avoid >= 0 ? 1 : 0), policy_.min);
+        auto limit = [&](const Worker& w) { return std::min(w.window, share); };
         Worker* roomiest = nullptr;
         for (auto& w : workers_) {
             if (w.lost || w.rank == avoid) continue;
-            if (!roomiest || w.in_flight + roomiest->window < roomiest->in_flight + w.window) roomiest = &w;
+            if (!roomiest || w.in_flight + limit(*roomiest) < roomiest->in_flight + limit(w)) roomiest = &w;
         }
-        if (!roomiest || roomiest->in_flight >= roomiest->window) return;
+        if (!roomiest || roomiest->in_flight >= limit(*roomiest)) return;
         avoid_.erase(task);
         ++roomiest->in_flight;
         auto& spec = queue_.front();

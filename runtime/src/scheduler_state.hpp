@@ -131,6 +131,9 @@ private:
         std::uint32_t attempt;
     };
     void dispatch();
+    // Tasks in the farm (queued and in flight) per live worker, rounded up; among fewer
+    // workers when some cannot take the task at hand (a retry avoids the one it failed on).
+    std::size_t fair_share(std::size_t workers_left_out) const;
     void requeue(TaskSpec spec);
     void lose(Worker& worker);
     bool is_queued(TaskId task) const;

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <deque>
+#include <map>
+
 namespace taskfarm::detail {
 namespace {
 
@@ -141,15 +145,74 @@ TEST(SchedulerState, LongTasksKeepTheWindowSmallSoNoWorkerIdlesAtTheEnd) {
     EXPECT_EQ(state.in_flight(2), 2u) << "one running, one waiting";
 }
 
-TEST(SchedulerState, EachWorkerHasItsOwnWindowAndTheRoomiestGetsTheNextTask) {
+TEST(SchedulerState, EachWorkerHasItsOwnWindowAndTheRoomiestGetsTheNextTaskWithinItsShare) {
     SchedulerState state({2, 3}, adaptive);
     submit_all(state, 1, 4);  // 1, 3 on worker 2; 2, 4 on worker 3
     state.task_done(3, 2, false, 100us);  // worker 3: window 10
     EXPECT_EQ(state.window(3), 10u);
     EXPECT_EQ(state.window(2), 2u);
     auto actions = submit_all(state, 5, 7);
-    std::vector<SchedulerAction> expected{SendTask{3, task(5)}, SendTask{3, task(6)}, SendTask{3, task(7)}};
+    // 6 tasks in the farm, 3 each: worker 3 takes 5 and 6 (its window has room for more), and
+    // 7 waits for the first worker with room within its share.
+    std::vector<SchedulerAction> expected{SendTask{3, task(5)}, SendTask{3, task(6)}};
     EXPECT_EQ(actions, expected);
+    state.task_done(3, 4, false, 100us);
+    expected = {SendTask{3, task(7)}};
+    EXPECT_EQ(state.take_actions(), expected);
+}
+
+// Issue 14, item 9 (found by a test ported from dask): one worker ran 500 tiny tasks while the
+// other ran one long task, so the first one's window is wide and the second's narrow. Ten
+// tasks of 50 ms sent when both are idle went all to the first (0.53 s instead of 0.25 s).
+// Simulated here: each worker runs its tasks one at a time, both at the same speed.
+TEST(SchedulerState, ReadyTasksSpreadOverIdleWorkersWhateverTheirWindows) {
+    SchedulerState state({2, 3}, WindowPolicy{2, 1024, 20ms});
+    submit_all(state, 1, 2);  // 1 on worker 2, 2 on worker 3: the long one
+    state.task_done(2, 1, false, 10us);
+    for (TaskId id = 3; id < 503; ++id) {
+        state.task_submitted(task(id));
+        state.task_done(2, id, false, 10us);
+    }
+    state.task_done(3, 2, false, 2s);
+    state.take_actions();
+    EXPECT_EQ(state.window(2), 1024u);
+    EXPECT_EQ(state.window(3), 2u);
+
+    std::map<int, std::deque<TaskId>> queued_on;  // by worker, in the order sent
+    std::map<int, int> ran;
+    auto collect = [&] {
+        for (auto& action : state.take_actions())
+            if (auto* send = std::get_if<SendTask>(&action)) queued_on[send->worker].push_back(send->spec.task);
+    };
+    for (TaskId id = 1000; id <= 1010; ++id) state.task_submitted(task(id));
+    collect();
+    // Now each worker finishes its next task in turn, at the same pace, until all are done.
+    for (int turn = 0; turn < 20 && (!queued_on[2].empty() || !queued_on[3].empty()); ++turn) {
+        for (int worker : {2, 3}) {
+            if (queued_on[worker].empty()) continue;
+            auto id = queued_on[worker].front();
+            queued_on[worker].pop_front();
+            state.task_done(worker, id, false, 50ms);
+            ++ran[worker];
+            collect();
+        }
+    }
+    EXPECT_EQ(state.queued(), 0u);
+    EXPECT_EQ(ran[2] + ran[3], 11);
+    EXPECT_LE(std::abs(ran[2] - ran[3]), 1) << "worker 2 ran " << ran[2] << ", worker 3 ran " << ran[3];
+}
+
+TEST(SchedulerState, AWideWindowTakesNoMoreThanItsShareOfTheWorkInTheFarm) {
+    SchedulerState state({2, 3}, adaptive);
+    submit_all(state, 1, 1);
+    state.task_done(2, 1, false, 1us);  // worker 2's window: 100; worker 3's still 2
+    ASSERT_EQ(state.window(2), 100u);
+    submit_all(state, 2, 9);
+    // 8 tasks: worker 3 takes its window's 2; worker 2 takes its share, half of the 8, not
+    // all the rest (6); the other 2 wait for the first worker with room.
+    EXPECT_EQ(state.in_flight(2), 4u);
+    EXPECT_EQ(state.in_flight(3), 2u);
+    EXPECT_EQ(state.queued(), 2u);
 }
 
 TaskSpec retried(TaskId id) {
