@@ -4,6 +4,7 @@
 #include "failure.hpp"
 #include "fingerprint.hpp"
 #include "log.hpp"
+#include "resources.hpp"
 #include "roles.hpp"
 #include "signals.hpp"
 #include "task_output.hpp"
@@ -50,7 +51,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     if (retries < 0) throw UsageError("taskfarm: TaskOptions::retries must be at least 0");
     auto timeout_ns = timeout_nanoseconds<UsageError>(timeout, "taskfarm: TaskOptions::timeout");
     TaskSpec spec{0, code.invoker, code.function.module, code.function.offset, static_cast<std::uint32_t>(retries), 1,
-                  timeout_ns, elements, std::move(args)};
+                  timeout_ns, elements, options.priority, resource_request(options.resources), std::move(args)};
 
     std::unique_lock lock(mutex_);
     if (closed_) throw UsageError("taskfarm: submit after the farm has shut down");
@@ -67,6 +68,10 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     }
 
     if (!transport_) {  // inline: run it now, through the same bytes a worker would see
+        if (!covers(options_.worker_resources, spec.resources)) {  // as the scheduler would: it fails now
+            complete(*task, TaskStatus::error, unsatisfiable_failure(spec.resources, own_rank(), host_name()));
+            return task;
+        }
         if (journal_) journal_->record_started(key);
         lock.unlock();  // the task runs without it: other client threads go on meanwhile
         for (;;) {

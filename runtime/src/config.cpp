@@ -1,5 +1,7 @@
 #include "config.hpp"
 
+#include "resources.hpp"
+
 #include <sched.h>
 #include <sys/resource.h>
 
@@ -105,6 +107,14 @@ void set_progress(const std::string& source, std::string_view text, Options::Pro
     else throw ConfigError(source + " must be auto, on or off, not '" + std::string(text) + "'");
 }
 
+void set_resources(const std::string& source, std::string_view text, std::map<std::string, double>& field) {
+    try {
+        field = parse_resources(text);
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(source + " " + e.what());
+    }
+}
+
 // Every setting: its name (TASKFARM_<NAME> and --taskfarm-<name>), and how to apply a value.
 struct Setting {
     const char* name;
@@ -126,6 +136,7 @@ const Setting settings[] = {
     {"log-dir", [](const std::string&, std::string_view t, Options& o) { o.log_dir = std::string(t); }, nullptr},
     {"progress-interval", [](const std::string& s, std::string_view t, Options& o) { set_seconds(s, t, o.progress_interval); }, nullptr},
     {"task-output-dir", [](const std::string&, std::string_view t, Options& o) { o.task_output_dir = std::string(t); }, nullptr},
+    {"worker-resources", [](const std::string& s, std::string_view t, Options& o) { set_resources(s, t, o.worker_resources); }, nullptr},
 };
 
 std::string variable_of(std::string_view name) {
@@ -226,6 +237,10 @@ Options effective_options(Options given, int& argc, char** argv) {
     if (!(given.progress_interval.count() > 0) || !std::isfinite(given.progress_interval.count()))
         throw ConfigError("Options::progress_interval must be a number of seconds more than 0, not " +
                           seconds_text(given.progress_interval.count()));
+    for (const auto& [name, amount] : given.worker_resources)
+        if (name.empty() || !(amount >= 0) || !std::isfinite(amount))
+            throw ConfigError("Options::worker_resources must name each resource with an amount of 0 or more, not '" +
+                              name + "' = " + seconds_text(amount));
     check_timeout(given.worker_timeout, "Options::worker_timeout");  // 0 or inf: never
     check_timeout(given.timeout, "Options::timeout");
     // A process has one stdout and one stderr (descriptors 1 and 2): without isolation, two
@@ -258,6 +273,8 @@ std::vector<std::pair<std::string, std::string>> settings_of(const Options& opti
         {"task_output_dir", path(options.task_output_dir)},
         // Not the address, which differs between processes of one binary: that one is given.
         {"worker_initializer", options.worker_initializer ? "(set)" : "(none)"},
+        // May differ between ranks (startup.cpp): each worker says what it has.
+        {"worker_resources", resources_text(options.worker_resources)},
     };
 }
 

@@ -5,6 +5,7 @@
 #include "client_core.hpp"
 #include "config.hpp"
 #include "fingerprint.hpp"
+#include "resources.hpp"
 #include "journal.hpp"
 #include "local_farm.hpp"
 #include "log.hpp"
@@ -72,6 +73,7 @@ struct Startup {
     Options options;
     std::unique_ptr<Journal> journal;  // the client's, opened before the farm starts
     std::vector<std::string> hosts;    // by rank
+    std::vector<Resources> worker_resources;  // by rank
     int early_status = 0;              // non-zero: the job ends now with this status, on every rank
     // The local farm (no launcher, local_workers in force > 0): every role's identity by rank
     // (the client's is the process's); empty otherwise.
@@ -184,7 +186,15 @@ Startup start(int& argc, char**& argv, const Options& given) {
         startup.early_status = verdict.status;
         return startup;
     }
-    for (const auto& r : reports) startup.hosts.push_back(r.host);
+    for (const auto& r : reports) {
+        startup.hosts.push_back(r.host);
+        // Each worker's own resources (TASKFARM_WORKER_RESOURCES may differ between nodes),
+        // from its report: it read and checked them itself.
+        Resources resources;
+        for (const auto& [name, value] : r.settings)
+            if (name == per_rank_setting) resources = parse_resources(value);
+        startup.worker_resources.push_back(std::move(resources));
+    }
 
     if (startup.journal)  // damaged records it skipped, a torn tail it cut off: said, never silent
         for (const auto& warning : startup.journal->warnings()) log_line(warning);
@@ -212,7 +222,7 @@ int serve(Startup startup) {
     bool abandoned_task = false;
     {
         MpiTransport transport(session->world());
-        status = session->rank() == scheduler_rank ? serve_scheduler(transport, startup.options, startup.hosts)
+        status = session->rank() == scheduler_rank ? serve_scheduler(transport, startup.options, startup.hosts, startup.worker_resources)
                                                    : serve_worker(transport, startup.options, abandoned_task);
         transport.join();
         if (transport.ended_together()) session->mark_ending_together();

@@ -3,6 +3,7 @@
 
 #include "ending.hpp"
 #include "scheduler_state.hpp"
+#include "resources.hpp"
 #include "transport.hpp"
 
 #include <taskfarm/options.hpp>
@@ -28,7 +29,10 @@ inline WindowPolicy window_policy(int threads_per_worker) {
 
 // Each serves until the client shuts the farm down and returns the job's exit status.
 // hosts: each rank's host, by rank, for the lines that name a worker.
-int serve_scheduler(Transport& transport, const Options& options, const std::vector<std::string>& hosts);
+// worker_resources: each rank's Options::worker_resources, by rank; empty when every worker has
+// options.worker_resources (the local farm, whose workers share the process's options).
+int serve_scheduler(Transport& transport, const Options& options, const std::vector<std::string>& hosts,
+                    const std::vector<Resources>& worker_resources = {});
 // abandoned_task: a task was still running at shutdown, or a thread was given up (a task
 // over its timeout, not isolated); such threads are detached, so the process must end
 // without running static destructors under them.

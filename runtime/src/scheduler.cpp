@@ -1,6 +1,7 @@
 // The scheduler role: a thin translator between messages and SchedulerState.
 
 #include "log.hpp"
+#include "resources.hpp"
 #include "roles.hpp"
 #include "scheduler_state.hpp"
 
@@ -37,6 +38,10 @@ struct Performer {
         transport.post(client_rank, WorkerLost{a.worker});
     }
     void perform(FailTask& a) const {
+        if (a.unsatisfiable) {
+            transport.post(client_rank, Finished{a.task, Outcome::error, unsatisfiable_failure(a.resources, own_rank(), host_name())});
+            return;
+        }
         auto message = a.worker >= 0 ? worker_name(a.worker) + " was declared lost (not heard from for " +
                                            seconds_text(options.worker_timeout) + ") while this task was queued or running there"
                                      : std::string("every worker of the farm was lost, so nothing can run this task");
@@ -61,12 +66,16 @@ struct Performer {
 
 }  // namespace
 
-int serve_scheduler(Transport& transport, const Options& options, const std::vector<std::string>& hosts) {
+int serve_scheduler(Transport& transport, const Options& options, const std::vector<std::string>& hosts,
+                    const std::vector<Resources>& worker_resources) {
     std::vector<int> workers(static_cast<std::size_t>(transport.size() - first_worker_rank));
     std::iota(workers.begin(), workers.end(), first_worker_rank);
+    std::vector<Resources> resources;
+    for (int rank : workers)
+        resources.push_back(worker_resources.empty() ? options.worker_resources : worker_resources.at(std::size_t(rank)));
     auto timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(options.worker_timeout);
     SchedulerState state(std::move(workers), window_policy(options.threads_per_worker),
-                         Liveness{timeout, Liveness::Clock::now()});
+                         Liveness{timeout, Liveness::Clock::now()}, std::move(resources));
     Performer perform{transport, options, hosts};
     int status = 0;
 

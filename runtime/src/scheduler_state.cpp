@@ -9,8 +9,11 @@
 
 namespace taskfarm::detail {
 
-SchedulerState::SchedulerState(std::vector<int> workers, WindowPolicy window, Liveness liveness)
+SchedulerState::SchedulerState(std::vector<int> workers, WindowPolicy window, Liveness liveness,
+                               std::vector<Resources> resources)
     : policy_(window), liveness_(liveness), now_(liveness.start) {
+    if (!resources.empty() && resources.size() != workers.size())
+        throw std::invalid_argument("a scheduler needs the resources of every worker, or of none");
     if (workers.empty()) throw std::invalid_argument("a scheduler needs at least one worker");
     if (window.min == 0 || window.max < window.min)
         throw std::invalid_argument("a scheduler's window must be at least 1 and its maximum at least its minimum");
@@ -18,17 +21,29 @@ SchedulerState::SchedulerState(std::vector<int> workers, WindowPolicy window, Li
         if (rank < 0) throw std::invalid_argument("a worker's rank must be 0 or more");
         if (static_cast<std::size_t>(rank) >= worker_index_.size()) worker_index_.resize(std::size_t(rank) + 1, -1);
         worker_index_[std::size_t(rank)] = static_cast<int>(workers_.size());
-        workers_.push_back({rank, 0, policy_.min, 0, liveness.start});
+        auto& worker = workers_.emplace_back();
+        worker.rank = rank;
+        worker.window = policy_.min;
+        worker.heard = liveness.start;
+        if (!resources.empty()) worker.total = worker.free = resources[workers_.size() - 1];
     }
     live_workers_ = workers_.size();
 }
 
 void SchedulerState::task_submitted(TaskSpec spec) {
     if (stopped_) return;
-    if (!queue_.empty() && spec.task <= queue_.back().task)
+    if (spec.task <= last_submitted_)
         throw ProtocolError("task ids must grow: got " + std::to_string(spec.task) + " after " +
-                            std::to_string(queue_.back().task));
-    queue_.push_back(std::move(spec));
+                            std::to_string(last_submitted_));
+    last_submitted_ = spec.task;
+    bool some_worker_has_it = std::any_of(workers_.begin(), workers_.end(), [&](const Worker& w) {
+        return !w.lost && covers(w.total, spec.resources);
+    });
+    if (!some_worker_has_it && live_workers_ > 0) {  // it would wait for ever: it fails now
+        actions_.push_back(FailTask{spec.task, -1, spec.attempt, true, spec.resources});
+        return;
+    }
+    queue_.push(std::move(spec));
     dispatch();
 }
 
@@ -38,9 +53,9 @@ void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::
     if (running == running_.end() || running->second.worker != worker)
         throw ProtocolError("rank " + std::to_string(worker) + " reported task " + std::to_string(task) +
                             " done, but it was not running there");
-    forget_sent(task);
     auto& w = this->worker(worker);
-    --w.in_flight;
+    sent_back(w, running->second);
+    forget_sent(task);
     learn_run_time(w, run_time);
     bool released = released_.erase(task) > 0;
     if (held) {
@@ -56,8 +71,8 @@ void SchedulerState::task_retried(int worker, TaskSpec spec) {
     if (running == running_.end() || running->second.worker != worker)
         throw ProtocolError("rank " + std::to_string(worker) + " asked to retry task " + std::to_string(spec.task) +
                             ", which was not running there");
+    sent_back(this->worker(worker), running->second);
     forget_sent(spec.task);
-    --this->worker(worker).in_flight;
     if (released_.erase(spec.task) == 0) {
         avoid_[spec.task] = worker;
         requeue(std::move(spec));
@@ -65,10 +80,29 @@ void SchedulerState::task_retried(int worker, TaskSpec spec) {
     dispatch();
 }
 
-void SchedulerState::requeue(TaskSpec spec) {
-    auto at = std::lower_bound(queue_.begin(), queue_.end(), spec.task,
-                               [](const TaskSpec& queued, TaskId id) { return queued.task < id; });
-    queue_.insert(at, std::move(spec));
+void SchedulerState::requeue(TaskSpec spec) { queue_.requeue(std::move(spec)); }
+
+void SchedulerState::sent_back(Worker& worker, const Placement& placement) {
+    --worker.in_flight;
+    for (const auto& [name, amount] : placement.resources) worker.free[name] += amount;
+}
+
+void SchedulerState::fail_unsatisfiable() {
+    auto no_live_worker_has = [&](const ResourceRequest& request) {
+        return std::none_of(workers_.begin(), workers_.end(),
+                            [&](const Worker& w) { return !w.lost && covers(w.total, request); });
+    };
+    for (auto& spec : queue_.take_unsatisfiable(no_live_worker_has)) {
+        avoid_.erase(spec.task);
+        if (released_.erase(spec.task) == 0) actions_.push_back(FailTask{spec.task, -1, spec.attempt, true, spec.resources});
+    }
+}
+
+double SchedulerState::free_resource(int worker, const std::string& name) const {
+    const auto* w = find_worker(worker);
+    if (!w) return 0;
+    auto it = w->free.find(name);
+    return it == w->free.end() ? 0 : it->second;
 }
 
 void SchedulerState::task_released(TaskId task) {
@@ -80,8 +114,8 @@ void SchedulerState::task_released(TaskId task) {
         // The worker drops it if it has not started; otherwise the result is freed when done.
         released_.insert(task);
         actions_.push_back(ReleaseResult{running->second.worker, task});
-    } else if (is_queued(task)) {
-        released_.insert(task);
+    } else if (queue_.contains(task)) {
+        released_.insert(task);  // dropped when it comes to the head of its group
     }
     // Otherwise the task finished with its result sent inline: nothing is kept anywhere.
 }
@@ -167,6 +201,7 @@ void SchedulerState::lose(Worker& worker) {
     std::erase_if(holder_, [&](auto& held) { return held.second == worker.rank; });
     // LoseWorker first: the client must know before it reads the failures that name it.
     actions_.insert(actions_.end() - static_cast<std::ptrdiff_t>(lost.tasks_failed), lost);
+    if (live_workers_ > 0) fail_unsatisfiable();  // what only this worker could run
     dispatch();
 }
 
@@ -207,12 +242,6 @@ void SchedulerState::learn_run_time(Worker& worker, std::chrono::nanoseconds run
     worker.window = static_cast<std::size_t>(std::clamp(tasks, double(policy_.min), double(policy_.max)));
 }
 
-bool SchedulerState::is_queued(TaskId task) const {
-    auto it = std::lower_bound(queue_.begin(), queue_.end(), task,
-                               [](const TaskSpec& spec, TaskId id) { return spec.task < id; });
-    return it != queue_.end() && it->task == task;
-}
-
 // A worker's window is sized from the run times of its recent tasks: after hundreds of tiny
 // tasks it is wide, and when long tasks come next it would take all of them while another
 // worker idles. So no worker holds more than its share of the work in the farm (queued or in
@@ -226,42 +255,51 @@ std::size_t SchedulerState::fair_share(std::size_t workers_left_out) const {
     return std::max<std::size_t>(1, (work + workers - 1) / workers);
 }
 
+SchedulerState::Worker* SchedulerState::place(const ResourceRequest& request, int avoid) {
+    // The share never cuts a worker below the smallest window (one task running, one waiting
+    // per thread), which keeps a pipeline when the client submits as fast as the workers run.
+    auto share = std::max(fair_share(avoid >= 0 ? 1 : 0), policy_.min);
+    auto limit = [&](const Worker& w) { return std::min(w.window, share); };
+    Worker* roomiest = nullptr;
+    for (auto& w : workers_) {
+        if (w.lost || w.rank == avoid || w.in_flight >= limit(w) || !covers(w.free, request)) continue;
+        if (!roomiest || w.in_flight + limit(*roomiest) < roomiest->in_flight + limit(w)) roomiest = &w;
+    }
+    return roomiest;
+}
+
 void SchedulerState::dispatch() {
     while (!queue_.empty() && !draining_) {
-        auto task = queue_.front().task;
+        // The best task some worker can take now: a group whose resources are all taken (every
+        // GPU busy) is passed over, and the tasks behind it go.
+        const auto* head = queue_.best([&](const ResourceRequest& request) {
+            return live_workers_ == 0 || place(request, -1) != nullptr;
+        });
+        if (!head) return;
+        auto task = head->task;
         if (released_.erase(task) > 0) {  // cancelled before it was sent
             avoid_.erase(task);
-            queue_.pop_front();
+            queue_.take(*head);
             continue;
         }
         if (live_workers_ == 0) {  // every worker was lost: nothing will ever run it
-            actions_.push_back(FailTask{task, -1, queue_.front().attempt});
+            actions_.push_back(FailTask{task, -1, head->attempt});
             avoid_.erase(task);
-            queue_.pop_front();
+            queue_.take(*head);
             continue;
         }
-        // The live worker with the most room left in its window, counting no more than its
-        // fair share; not the one a retried task failed on, unless it is the only one.
+        // Not the worker a retried task failed on, unless it is the only one.
         int avoid = -1;
         if (auto it = avoid_.find(task); it != avoid_.end() && live_workers_ > 1) avoid = it->second;
-        // The share never cuts a worker below the smallest window (one task running, one
-        // waiting per thread), which keeps a pipeline when the client submits as fast as the
-        // workers run.
-        auto share = std::max(fair_share(avoid >= 0 ? 1 : 0), policy_.min);
-        auto limit = [&](const Worker& w) { return std::min(w.window, share); };
-        Worker* roomiest = nullptr;
-        for (auto& w : workers_) {
-            if (w.lost || w.rank == avoid) continue;
-            if (!roomiest || w.in_flight + limit(*roomiest) < roomiest->in_flight + limit(w)) roomiest = &w;
-        }
-        if (!roomiest || roomiest->in_flight >= limit(*roomiest)) return;
+        auto* worker = place(head->resources, avoid);
+        if (!worker) return;
         avoid_.erase(task);
-        ++roomiest->in_flight;
-        auto& spec = queue_.front();
-        running_.emplace(task, Placement{roomiest->rank, spec.attempt});
+        auto spec = queue_.take(*head);
+        ++worker->in_flight;
+        for (const auto& [name, amount] : spec.resources) worker->free[name] -= amount;
+        running_.emplace(task, Placement{worker->rank, spec.attempt, spec.resources});
         if (liveness_.timeout.count() > 0 && has_runs_left(spec.attempt, spec.retries)) rerunnable_.emplace(task, spec);
-        actions_.push_back(SendTask{roomiest->rank, std::move(spec)});
-        queue_.pop_front();
+        actions_.push_back(SendTask{worker->rank, std::move(spec)});
     }
 }
 

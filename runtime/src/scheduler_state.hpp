@@ -2,11 +2,15 @@
 // The scheduler's decisions, with no I/O: events in, actions out. scheduler.cpp turns
 // messages into events and actions into messages; the unit tests feed events directly.
 
+#include "resources.hpp"
+#include "task_queue.hpp"
 #include "wire.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <map>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
@@ -45,11 +49,14 @@ struct LoseWorker {
     friend bool operator==(const LoseWorker&, const LoseWorker&) = default;
 };
 // A task that will not run: its worker was lost (worker >= 0) with no runs left, or no worker
-// is left to run it (worker = -1). The client is sent its failure.
+// is left to run it (worker = -1), or no worker has the resources it asks for, nor ever will
+// (unsatisfiable). The client is sent its failure.
 struct FailTask {
     TaskId task;
     int worker;
     std::uint32_t attempts;
+    bool unsatisfiable = false;
+    ResourceRequest resources{};  // what it asked for, when unsatisfiable
     friend bool operator==(const FailTask&, const FailTask&) = default;
 };
 // The client is done but a worker was lost (a lost rank never reaches the shutdown
@@ -86,7 +93,9 @@ struct Liveness {
 class SchedulerState {
 public:
     using Clock = Liveness::Clock;
-    SchedulerState(std::vector<int> workers, WindowPolicy window, Liveness liveness = {});
+    // resources: each worker's, in the order of `workers`; empty when none has any.
+    SchedulerState(std::vector<int> workers, WindowPolicy window, Liveness liveness = {},
+                   std::vector<Resources> resources = {});
 
     void task_submitted(TaskSpec spec);
     // run_time: how long the task ran on the worker; zero when it never ran.
@@ -112,6 +121,8 @@ public:
     std::vector<SchedulerAction> take_actions();
 
     std::size_t queued() const { return queue_.size(); }
+    // What this worker has free now, of one resource.
+    double free_resource(int worker, const std::string& name) const;
     std::size_t in_flight(int worker) const;
     std::size_t window(int worker) const;
     std::size_t results_held() const { return holder_.size(); }
@@ -124,19 +135,29 @@ private:
         double mean_run_ns = 0;  // moving average over its recent tasks; 0 until one is done
         Clock::time_point heard{};
         bool lost = false;
+        Resources total;  // what it has (Options::worker_resources)
+        Resources free;   // less what the tasks sent to it, queued or running there, ask for
     };
-    // Where a task sent out is, and which run it is.
+    // Where a task sent out is, which run it is, and what it holds of the worker's resources.
     struct Placement {
         int worker;
         std::uint32_t attempt;
+        ResourceRequest resources;
     };
     void dispatch();
+    // The worker the task at hand should go to: room in its window (within its share) and the
+    // resources it asks for free; not `avoid`. Null when none can take it now.
+    Worker* place(const ResourceRequest& request, int avoid);
+    // A task left the worker it was sent to (done, retried): its resources are free again.
+    void sent_back(Worker& worker, const Placement& placement);
+    // Fails the queued tasks that no live worker could ever run (what they ask for is more than
+    // any live worker has).
+    void fail_unsatisfiable();
     // Tasks in the farm (queued and in flight) per live worker, rounded up; among fewer
     // workers when some cannot take the task at hand (a retry avoids the one it failed on).
     std::size_t fair_share(std::size_t workers_left_out) const;
     void requeue(TaskSpec spec);
     void lose(Worker& worker);
-    bool is_queued(TaskId task) const;
     Worker* find_worker(int rank);
     const Worker* find_worker(int rank) const;
     Worker& worker(int rank);
@@ -152,8 +173,9 @@ private:
     Liveness liveness_;
     Clock::time_point now_;
     std::size_t live_workers_ = 0;
-    // Ordered by task id: ids grow with submission and the queue is first in, first out.
-    std::deque<TaskSpec> queue_;
+    // Highest priority first, then by task id (ids grow with submission), grouped by request.
+    TaskQueue queue_;
+    TaskId last_submitted_ = 0;
     std::unordered_map<TaskId, Placement> running_;  // task → where it was sent, queued or running there
     // A copy of each task sent out with runs left, to run it elsewhere if its worker is lost
     // (only with liveness on: a task without retries costs nothing extra).

@@ -155,6 +155,7 @@ StartupVerdict agree_on_startup(const std::vector<StartupReport>& reports, const
     if (!every_rank_read_its_options) return failures(reports);
     std::vector<std::string> differences;
     for (const auto& [name, ignored] : reports[0].settings) {
+        if (name == per_rank_setting) continue;
         std::map<std::string, std::vector<int>> ranks_by_value;
         for (int rank = 0; rank < size; ++rank) {
             std::string value = "(not set)";

@@ -44,6 +44,9 @@ struct StartupVerdict {
     std::vector<StartupLine> lines;
 };
 
+// The one setting that may differ between ranks: each worker's own resources.
+constexpr const char* per_rank_setting = "worker_resources";
+
 // The same verdict on every rank, from every rank's report (index = rank). program names the
 // binary in the advice for a too-small job.
 StartupVerdict agree_on_startup(const std::vector<StartupReport>& reports, const std::string& program);

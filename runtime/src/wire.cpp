@@ -1,5 +1,6 @@
 #include "wire.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -11,7 +12,7 @@ public:
     explicit Writer(Bytes& out, std::vector<Bytes>* attachments = nullptr) : out_(out), attachments_(attachments) {}
 
     template <class Int>
-        requires std::is_integral_v<Int> || std::is_enum_v<Int>
+        requires std::is_integral_v<Int> || std::is_enum_v<Int> || std::is_floating_point_v<Int>
     void put(Int value) {
         append(&value, sizeof value);  // every rank runs the same binary on one architecture
     }
@@ -87,6 +88,12 @@ void put_spec(Writer& w, TaskSpec& spec) {
     w.put(spec.attempt);
     w.put(spec.timeout_ns);
     w.put(spec.elements);
+    w.put(spec.priority);
+    w.put(static_cast<std::uint32_t>(spec.resources.size()));
+    for (const auto& [name, amount] : spec.resources) {
+        w.put(name);
+        w.put(amount);
+    }
     w.put(std::move(spec.args));
 }
 
@@ -100,6 +107,15 @@ TaskSpec get_spec(Reader& r) {
     spec.attempt = r.get<std::uint32_t>();
     spec.timeout_ns = r.get<std::uint64_t>();
     spec.elements = r.get<std::uint32_t>();
+    spec.priority = r.get<std::int32_t>();
+    auto requests = r.get<std::uint32_t>();
+    for (std::uint32_t i = 0; i < requests; ++i) {
+        auto name = r.get_string();
+        auto amount = r.get<double>();
+        if (!(amount > 0) || !std::isfinite(amount) || (!spec.resources.empty() && !(spec.resources.back().first < name)))
+            throw ProtocolError("malformed task: its resource requests are not positive amounts in name order");
+        spec.resources.emplace_back(std::move(name), amount);
+    }
     spec.args = r.get_bytes();
     return spec;
 }

@@ -41,6 +41,10 @@ enum class Kind : std::uint8_t {
     failed,      // any rank → every rank: this rank failed and ends the job with this status
 };
 
+// What a task asks of a worker's resources (TaskOptions::resources): (name, amount) pairs,
+// sorted by name, each amount more than 0. Empty for most tasks.
+using ResourceRequest = std::vector<std::pair<std::string, double>>;
+
 struct TaskSpec {
     TaskId task = 0;
     std::uint64_t invoker = 0;
@@ -50,6 +54,8 @@ struct TaskSpec {
     std::uint32_t attempt = 1;       // this run's number: 1, then 2 for the first retry, ...
     std::uint64_t timeout_ns = 0;    // 0: no limit
     std::uint32_t elements = 0;      // a map's chunk: how many elements; 0 for a plain task
+    std::int32_t priority = 0;       // higher is sent first among queued tasks
+    ResourceRequest resources;
     Bytes args;
     friend bool operator==(const TaskSpec&, const TaskSpec&) = default;
 };

@@ -13,7 +13,7 @@ namespace taskfarm::detail::samples {
 inline Bytes bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
 inline std::vector<Message> every_message() {
-    TaskSpec spec{42, 0x1234, 0x99, 0x5678, 2, 3, 1'500'000'000, 64, bytes("args")};
+    TaskSpec spec{42, 0x1234, 0x99, 0x5678, 2, 3, 1'500'000'000, 64, -7, {{"gpu", 1.5}, {"ssd", 1}}, bytes("args")};
     return {Submit{spec},
             Run{spec},
             Finished{7, Outcome::value, bytes("result")},

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -222,6 +223,24 @@ TEST(ConfigLocalWorkers, NonsenseIsRefusedNamingItsSource) {
     Options given;
     given.local_workers = -3;
     EXPECT_NE(config_error([&] { with_flags({}, given); }).find("Options::local_workers must be -1"), std::string::npos);
+}
+
+TEST(ConfigResources, WorkerResourcesAreReadFromTheVariableAndTheFlag) {
+    ScopedVariable resources("TASKFARM_WORKER_RESOURCES", "gpu=2,ssd=1");
+    EXPECT_EQ(with_flags({}).worker_resources, (std::map<std::string, double>{{"gpu", 2}, {"ssd", 1}}));
+    EXPECT_EQ(with_flags({"--taskfarm-worker-resources=gpu=0.5"}).worker_resources,
+              (std::map<std::string, double>{{"gpu", 0.5}}));
+    EXPECT_TRUE(with_flags({"--taskfarm-worker-resources="}).worker_resources.empty());
+}
+
+TEST(ConfigResources, BadWorkerResourcesAreRefusedNamingTheSource) {
+    for (const char* bad : {"gpu", "gpu=", "=1", "gpu=-1", "gpu=x", "gpu=1,gpu=2", "gpu=inf"}) {
+        ScopedVariable resources("TASKFARM_WORKER_RESOURCES", bad);
+        EXPECT_NE(config_error([] { with_flags({}); }).find("TASKFARM_WORKER_RESOURCES"), std::string::npos) << bad;
+    }
+    Options given;
+    given.worker_resources = {{"gpu", -1}};
+    EXPECT_NE(config_error([&] { with_flags({}, given); }).find("worker_resources"), std::string::npos);
 }
 
 }  // namespace

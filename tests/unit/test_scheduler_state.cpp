@@ -215,6 +215,88 @@ TEST(SchedulerState, AWideWindowTakesNoMoreThanItsShareOfTheWorkInTheFarm) {
     EXPECT_EQ(state.queued(), 2u);
 }
 
+
+// Issue 14, item 6: priorities and resources.
+TaskSpec with(TaskId id, std::int32_t priority, ResourceRequest resources = {}) {
+    auto spec = task(id);
+    spec.priority = priority;
+    spec.resources = std::move(resources);
+    return spec;
+}
+
+std::vector<TaskId> sent(const std::vector<SchedulerAction>& actions) {
+    std::vector<TaskId> ids;
+    for (const auto& action : actions)
+        if (const auto* send = std::get_if<SendTask>(&action)) ids.push_back(send->spec.task);
+    return ids;
+}
+
+TEST(SchedulerState, HigherPriorityGoesFirstAndTiesInSubmitOrder) {
+    SchedulerState state({2}, WindowPolicy::fixed(1));
+    state.task_submitted(with(1, 0));  // sent at once: the worker was idle
+    for (auto [id, priority] : {std::pair{2, 0}, {3, 5}, {4, 5}, {5, 1}, {6, -1}})
+        state.task_submitted(with(TaskId(id), priority));
+    EXPECT_EQ(sent(state.take_actions()), (std::vector<TaskId>{1}));
+    std::vector<TaskId> order;
+    for (TaskId done : {1, 3, 4, 5, 2, 6}) {
+        state.task_done(2, done, false);
+        for (auto id : sent(state.take_actions())) order.push_back(id);
+    }
+    EXPECT_EQ(order, (std::vector<TaskId>{3, 4, 5, 2, 6}));
+}
+
+TEST(SchedulerState, AWorkerNeverHoldsTasksAskingForMoreThanItHasFree) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(4), {}, {{{"gpu", 1}}, {}});
+    state.task_submitted(with(1, 0, {{"gpu", 1}}));
+    state.task_submitted(with(2, 0, {{"gpu", 1}}));
+    state.task_submitted(with(3, 0));
+    state.task_submitted(with(4, 0));
+    auto actions = state.take_actions();
+    EXPECT_EQ(sent(actions), (std::vector<TaskId>{1, 3, 4})) << "the second GPU task waits; the others do not";
+    EXPECT_EQ(std::get<SendTask>(actions[0]).worker, 2);
+    EXPECT_EQ(state.free_resource(2, "gpu"), 0);
+    EXPECT_EQ(state.queued(), 1u);
+    state.task_done(2, 1, false);
+    actions = state.take_actions();
+    ASSERT_EQ(sent(actions), (std::vector<TaskId>{2}));
+    EXPECT_EQ(std::get<SendTask>(actions[0]).worker, 2);
+    state.task_done(2, 2, false);
+    EXPECT_EQ(state.free_resource(2, "gpu"), 1) << "given back when done";
+}
+
+TEST(SchedulerState, FractionsOfAResourceShareAWorker) {
+    SchedulerState state({2}, WindowPolicy::fixed(8), {}, {{{"gpu", 1}}});
+    for (TaskId id = 1; id <= 3; ++id) state.task_submitted(with(id, 0, {{"gpu", 0.5}}));
+    EXPECT_EQ(sent(state.take_actions()), (std::vector<TaskId>{1, 2}));
+    state.task_retried(2, with(1, 0, {{"gpu", 0.5}}));  // a retry gives its share back too
+    EXPECT_EQ(sent(state.take_actions()), (std::vector<TaskId>{1}));
+}
+
+TEST(SchedulerState, ATaskNoWorkerCouldEverRunFailsAtOnce) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(4), {}, {{{"gpu", 1}}, {{"gpu", 1}}});
+    state.task_submitted(with(1, 0, {{"gpu", 2}}));
+    state.task_submitted(with(2, 0, {{"tpu", 1}}));
+    std::vector<SchedulerAction> expected{FailTask{1, -1, 1, true, {{"gpu", 2}}}, FailTask{2, -1, 1, true, {{"tpu", 1}}}};
+    EXPECT_EQ(state.take_actions(), expected);
+    EXPECT_EQ(state.queued(), 0u);
+}
+
+TEST(SchedulerState, LosingTheOnlyWorkerWithAResourceFailsTheTasksWaitingForIt) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(4), Liveness{1s, {}}, {{{"gpu", 1}}, {}});
+    state.task_submitted(with(1, 0, {{"gpu", 1}}));
+    state.task_submitted(with(2, 0, {{"gpu", 1}}));
+    state.take_actions();
+    state.worker_heard(3);
+    state.time_passed(Liveness::Clock::time_point{} + 400ms);
+    state.worker_heard(3);
+    state.time_passed(Liveness::Clock::time_point{} + 800ms);
+    state.worker_heard(3);
+    state.time_passed(Liveness::Clock::time_point{} + 1200ms);  // worker 2 silent for 1.2 s: lost
+    ASSERT_TRUE(state.is_lost(2));
+    std::vector<SchedulerAction> expected{LoseWorker{2, 0, 1}, FailTask{1, 2, 1}, FailTask{2, -1, 1, true, {{"gpu", 1}}}};
+    EXPECT_EQ(state.take_actions(), expected);
+}
+
 TaskSpec retried(TaskId id) {
     auto spec = task(id);
     spec.attempt = 2;

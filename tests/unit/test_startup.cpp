@@ -111,6 +111,13 @@ TEST(Startup, OptionsThatDifferBetweenRanksAreNamed) {
     EXPECT_NE(text.find("journal is '(none)' on ranks 2-3 and '/j' on ranks 0-1"), std::string::npos) << text;
 }
 
+TEST(Startup, WorkersMayHaveResourcesOfTheirOwn) {
+    auto reports = farm(4);
+    for (auto& report : reports) report.settings.emplace_back("worker_resources", "(none)");
+    reports[3].settings.back().second = "gpu=1";  // a job script gave one node a GPU
+    EXPECT_EQ(agree_on_startup(reports, "p").status, 0);
+}
+
 TEST(Startup, OptionsThatDifferExplainWhatFailedBecauseOfThem) {
     std::vector<StartupReport> reports{healthy("/j"), healthy("/j"), healthy(), healthy()};
     reports[1].status = status_bad_journal;  // opened on the client, which was given one

@@ -1,4 +1,5 @@
 #include "every_message.hpp"
+#include "resources.hpp"
 #include "wire.hpp"
 
 #include <gtest/gtest.h>
@@ -49,7 +50,7 @@ TEST(Wire, AFrameCarriesManyMessagesInOrder) {
 TEST(Wire, LargeByteStringsTravelAsAttachmentsNotInTheHead) {
     Bytes big(attachment_threshold, 'b');
     Bytes small(attachment_threshold - 1, 's');
-    std::vector<Message> messages{Fetched{1, big}, Fetched{2, small}, detail::Run{{3, 1, 0, 0, 0, 1, 0, 0, big}}};
+    std::vector<Message> messages{Fetched{1, big}, Fetched{2, small}, detail::Run{{3, 1, 0, 0, 0, 1, 0, 0, 0, {}, big}}};
     auto frame = sealed(messages);
     ASSERT_EQ(frame.attachments.size(), 2u);
     EXPECT_LT(frame.head.size(), small.size() + 200);
@@ -112,6 +113,16 @@ TEST(Wire, TaskFailureRoundTrips) {
     auto encoded = encode_failure(failure);
     encoded.pop_back();
     EXPECT_THROW(decode_failure(encoded), ProtocolError);
+}
+
+TEST(Wire, ResourceRequestsMustBePositiveAndInNameOrder) {
+    for (auto request : {ResourceRequest{{"gpu", -1}}, ResourceRequest{{"gpu", 0}},
+                         ResourceRequest{{"ssd", 1}, {"gpu", 1}}, ResourceRequest{{"gpu", 1}, {"gpu", 1}}}) {
+        TaskSpec spec;
+        spec.task = 1;
+        spec.resources = request;
+        EXPECT_THROW(decode_alone(encoded(Submit{spec})), ProtocolError) << resources_text(request);
+    }
 }
 
 TEST(Wire, TaskFailureCarriesItsCause) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -64,6 +65,12 @@ struct Options {
     // them; inline, once before the first task. If it throws, the job ends with a line naming
     // the rank and the error. No environment variable: it is code.
     void (*worker_initializer)() = nullptr;
+    // What each worker has for tasks that ask for resources (TaskOptions::resources), as
+    // name -> amount: {{"gpu", 1}, {"ssd", 1}}. Read on each worker rank, so that a job script
+    // can give nodes different values; in the local farm every worker has these; inline, the
+    // client runs the tasks and has them. A worker never holds tasks asking for more than it
+    // has free.  TASKFARM_WORKER_RESOURCES="gpu=1,ssd=1"
+    std::map<std::string, double> worker_resources;
 };
 
 // Per-task settings, given as the last argument of submit or map (or the first):
@@ -72,6 +79,13 @@ struct Options {
 struct TaskOptions {
     std::optional<int> retries;
     std::optional<std::chrono::duration<double>> timeout;
+    // Among tasks waiting for a worker, higher goes first; equal ones in submit order (dask's
+    // priority=). A task already sent to a worker is not overtaken there.
+    int priority = 0;
+    // What the task needs of a worker while it is queued or runs there: {{"gpu", 1}}. It goes
+    // only to a worker with that much free (Options::worker_resources); if no worker has that
+    // much at all, it fails at once. Amounts must be more than 0.
+    std::map<std::string, double> resources;
 };
 
 }  // namespace taskfarm

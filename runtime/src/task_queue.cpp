@@ -1,0 +1,71 @@
+#include "task_queue.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace taskfarm::detail {
+
+void TaskQueue::push(TaskSpec spec) {
+    groups_[spec.resources][spec.priority].push_back(std::move(spec));
+    ++size_;
+}
+
+void TaskQueue::requeue(TaskSpec spec) {
+    auto& in_place = groups_[spec.resources][spec.priority];
+    auto at = std::lower_bound(in_place.begin(), in_place.end(), spec.task,
+                               [](const TaskSpec& queued, TaskId id) { return queued.task < id; });
+    in_place.insert(at, std::move(spec));
+    ++size_;
+}
+
+bool TaskQueue::contains(TaskId task) const {
+    for (const auto& [request, by_priority] : groups_)
+        for (const auto& [priority, tasks] : by_priority) {
+            auto at = std::lower_bound(tasks.begin(), tasks.end(), task,
+                                       [](const TaskSpec& queued, TaskId id) { return queued.task < id; });
+            if (at != tasks.end() && at->task == task) return true;
+        }
+    return false;
+}
+
+const TaskSpec* TaskQueue::best(const std::function<bool(const ResourceRequest&)>& ready) const {
+    const TaskSpec* best = nullptr;
+    for (const auto& [request, by_priority] : groups_) {
+        if (by_priority.empty() || !ready(request)) continue;
+        const auto& head = by_priority.begin()->second.front();
+        if (!best || head.priority > best->priority || (head.priority == best->priority && head.task < best->task))
+            best = &head;
+    }
+    return best;
+}
+
+TaskSpec TaskQueue::take(const TaskSpec& head) {
+    auto group = groups_.find(head.resources);
+    if (group == groups_.end() || group->second.empty() || &group->second.begin()->second.front() != &head)
+        throw std::logic_error("TaskQueue::take: not the head of its group");
+    auto level = group->second.begin();
+    auto spec = std::move(level->second.front());
+    level->second.pop_front();
+    if (level->second.empty()) group->second.erase(level);
+    if (group->second.empty()) groups_.erase(group);
+    --size_;
+    return spec;
+}
+
+std::vector<TaskSpec> TaskQueue::take_unsatisfiable(const std::function<bool(const ResourceRequest&)>& cannot_run) {
+    std::vector<TaskSpec> taken;
+    for (auto group = groups_.begin(); group != groups_.end();) {
+        if (group->first.empty() || !cannot_run(group->first)) {
+            ++group;
+            continue;
+        }
+        for (auto& [priority, tasks] : group->second)
+            for (auto& spec : tasks) taken.push_back(std::move(spec));
+        group = groups_.erase(group);
+    }
+    size_ -= taken.size();
+    std::sort(taken.begin(), taken.end(), [](const TaskSpec& a, const TaskSpec& b) { return a.task < b.task; });
+    return taken;
+}
+
+}  // namespace taskfarm::detail
