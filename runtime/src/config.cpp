@@ -238,9 +238,9 @@ Options effective_options(Options given, int& argc, char** argv) {
         throw ConfigError("Options::progress_interval must be a number of seconds more than 0, not " +
                           seconds_text(given.progress_interval.count()));
     for (const auto& [name, amount] : given.worker_resources)
-        if (name.empty() || !(amount >= 0) || !std::isfinite(amount))
-            throw ConfigError("Options::worker_resources must name each resource with an amount of 0 or more, not '" +
-                              name + "' = " + seconds_text(amount));
+        if (name.empty() || name.find_first_of(",=") != std::string::npos || !(amount >= 0) || !std::isfinite(amount))
+            throw ConfigError("Options::worker_resources must name each resource (without ',' or '=') with an amount "
+                              "of 0 or more, not '" + name + "' = " + seconds_text(amount));
     check_timeout(given.worker_timeout, "Options::worker_timeout");  // 0 or inf: never
     check_timeout(given.timeout, "Options::timeout");
     // A process has one stdout and one stderr (descriptors 1 and 2): without isolation, two

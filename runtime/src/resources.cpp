@@ -4,18 +4,20 @@
 
 #include <taskfarm/error.hpp>
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
 namespace taskfarm::detail {
 namespace {
 
+// The shortest text that reads back as the same double: amounts travel as text in the
+// start-up reports, and 7654321 must not come back as 7.65432e+06.
 std::string amount_text(double amount) {
-    char text[32];
-    std::snprintf(text, sizeof text, "%g", amount);
-    return text;
+    char text[64];
+    auto [end, error] = std::to_chars(text, text + sizeof text, amount);
+    return error == std::errc() ? std::string(text, end) : "?";
 }
 
 template <class Pairs>

@@ -71,6 +71,7 @@ void SchedulerState::task_retried(int worker, TaskSpec spec) {
     if (running == running_.end() || running->second.worker != worker)
         throw ProtocolError("rank " + std::to_string(worker) + " asked to retry task " + std::to_string(spec.task) +
                             ", which was not running there");
+    spec.resources = running->second.resources;  // as sent: the worker's copy is not trusted to match
     sent_back(this->worker(worker), running->second);
     forget_sent(spec.task);
     if (released_.erase(spec.task) == 0) {
@@ -84,6 +85,7 @@ void SchedulerState::requeue(TaskSpec spec) { queue_.requeue(std::move(spec)); }
 
 void SchedulerState::sent_back(Worker& worker, const Placement& placement) {
     --worker.in_flight;
+    --in_flight_;
     for (const auto& [name, amount] : placement.resources) worker.free[name] += amount;
 }
 
@@ -197,6 +199,7 @@ void SchedulerState::lose(Worker& worker) {
         }
         forget_sent(task);
     }
+    in_flight_ -= worker.in_flight;
     worker.in_flight = 0;
     std::erase_if(holder_, [&](auto& held) { return held.second == worker.rank; });
     // LoseWorker first: the client must know before it reads the failures that name it.
@@ -247,18 +250,30 @@ void SchedulerState::learn_run_time(Worker& worker, std::chrono::nanoseconds run
 // worker idles. So no worker holds more than its share of the work in the farm (queued or in
 // flight), rounded up: ready tasks spread over the workers, and what is over stays queued
 // here until a worker has room (issue 14, item 9; SchedulerState.ReadyTasksSpreadOverIdleWorkers...).
-std::size_t SchedulerState::fair_share(std::size_t workers_left_out) const {
-    std::size_t work = queue_.size();
-    for (const auto& w : workers_)
-        if (!w.lost) work += w.in_flight;
-    auto workers = live_workers_ - std::min(workers_left_out, live_workers_ - 1);
-    return std::max<std::size_t>(1, (work + workers - 1) / workers);
+std::size_t SchedulerState::fair_share(bool one_left_out) const {
+    if (live_workers_ == 0) return policy_.min;
+    auto workers = live_workers_ - (one_left_out && live_workers_ > 1 ? 1 : 0);
+    auto work = queue_.size() + in_flight_;
+    // Never below the smallest window (one task running, one waiting per thread), which keeps
+    // a pipeline when the client submits as fast as the workers run.
+    return std::max((work + workers - 1) / workers, policy_.min);
 }
 
-SchedulerState::Worker* SchedulerState::place(const ResourceRequest& request, int avoid) {
-    // The share never cuts a worker below the smallest window (one task running, one waiting
-    // per thread), which keeps a pipeline when the client submits as fast as the workers run.
-    auto share = std::max(fair_share(avoid >= 0 ? 1 : 0), policy_.min);
+int SchedulerState::avoided_worker(const TaskSpec& spec) const {
+    auto it = avoid_.find(spec.task);
+    if (it == avoid_.end()) return -1;
+    // A retry avoids the worker it failed on while another live worker could run it at all.
+    bool elsewhere = std::any_of(workers_.begin(), workers_.end(), [&](const Worker& w) {
+        return !w.lost && w.rank != it->second && covers(w.total, spec.resources);
+    });
+    const auto* avoided = find_worker(it->second);
+    return elsewhere && avoided && !avoided->lost ? it->second : -1;
+}
+
+SchedulerState::Worker* SchedulerState::place(const TaskSpec& spec) {
+    int avoid = avoided_worker(spec);
+    auto share = fair_share(avoid >= 0);
+    const auto& request = spec.resources;
     auto limit = [&](const Worker& w) { return std::min(w.window, share); };
     Worker* roomiest = nullptr;
     for (auto& w : workers_) {
@@ -272,8 +287,9 @@ void SchedulerState::dispatch() {
     while (!queue_.empty() && !draining_) {
         // The best task some worker can take now: a group whose resources are all taken (every
         // GPU busy) is passed over, and the tasks behind it go.
-        const auto* head = queue_.best([&](const ResourceRequest& request) {
-            return live_workers_ == 0 || place(request, -1) != nullptr;
+        const auto* head = queue_.best([&](const TaskSpec& candidate) {
+            // A released head is taken too: it is dropped below.
+            return live_workers_ == 0 || released_.count(candidate.task) > 0 || place(candidate) != nullptr;
         });
         if (!head) return;
         auto task = head->task;
@@ -288,14 +304,12 @@ void SchedulerState::dispatch() {
             queue_.take(*head);
             continue;
         }
-        // Not the worker a retried task failed on, unless it is the only one.
-        int avoid = -1;
-        if (auto it = avoid_.find(task); it != avoid_.end() && live_workers_ > 1) avoid = it->second;
-        auto* worker = place(head->resources, avoid);
+        auto* worker = place(*head);  // best() found one for it, and nothing changed since
         if (!worker) return;
         avoid_.erase(task);
         auto spec = queue_.take(*head);
         ++worker->in_flight;
+        ++in_flight_;
         for (const auto& [name, amount] : spec.resources) worker->free[name] -= amount;
         running_.emplace(task, Placement{worker->rank, spec.attempt, spec.resources});
         if (liveness_.timeout.count() > 0 && has_runs_left(spec.attempt, spec.retries)) rerunnable_.emplace(task, spec);

@@ -145,17 +145,19 @@ private:
         ResourceRequest resources;
     };
     void dispatch();
-    // The worker the task at hand should go to: room in its window (within its share) and the
-    // resources it asks for free; not `avoid`. Null when none can take it now.
-    Worker* place(const ResourceRequest& request, int avoid);
+    // The worker a queued task should go to now: room in its window (within its share) and
+    // the resources it asks for free; for a retry, not the worker it failed on when another
+    // could run it. Null when none can take it now.
+    Worker* place(const TaskSpec& spec);
+    int avoided_worker(const TaskSpec& spec) const;
     // A task left the worker it was sent to (done, retried): its resources are free again.
     void sent_back(Worker& worker, const Placement& placement);
     // Fails the queued tasks that no live worker could ever run (what they ask for is more than
     // any live worker has).
     void fail_unsatisfiable();
-    // Tasks in the farm (queued and in flight) per live worker, rounded up; among fewer
-    // workers when some cannot take the task at hand (a retry avoids the one it failed on).
-    std::size_t fair_share(std::size_t workers_left_out) const;
+    // Tasks in the farm (queued and in flight) per live worker, rounded up; among one worker
+    // fewer when the task at hand avoids one (a retry avoids the one it failed on).
+    std::size_t fair_share(bool one_left_out) const;
     void requeue(TaskSpec spec);
     void lose(Worker& worker);
     Worker* find_worker(int rank);
@@ -176,6 +178,7 @@ private:
     // Highest priority first, then by task id (ids grow with submission), grouped by request.
     TaskQueue queue_;
     TaskId last_submitted_ = 0;
+    std::size_t in_flight_ = 0;  // on live workers, all together
     std::unordered_map<TaskId, Placement> running_;  // task → where it was sent, queued or running there
     // A copy of each task sent out with runs left, to run it elsewhere if its worker is lost
     // (only with liveness on: a task without retries costs nothing extra).

@@ -28,27 +28,37 @@ bool TaskQueue::contains(TaskId task) const {
     return false;
 }
 
-const TaskSpec* TaskQueue::best(const std::function<bool(const ResourceRequest&)>& ready) const {
+const TaskSpec* TaskQueue::head_of(const ByPriority& group) {
+    for (const auto& [priority, tasks] : group)
+        if (!tasks.empty()) return &tasks.front();
+    return nullptr;
+}
+
+const TaskSpec* TaskQueue::best(const std::function<bool(const TaskSpec&)>& ready) const {
     const TaskSpec* best = nullptr;
     for (const auto& [request, by_priority] : groups_) {
-        if (by_priority.empty() || !ready(request)) continue;
-        const auto& head = by_priority.begin()->second.front();
-        if (!best || head.priority > best->priority || (head.priority == best->priority && head.task < best->task))
-            best = &head;
+        const auto* head = head_of(by_priority);
+        if (!head || !ready(*head)) continue;
+        if (!best || head->priority > best->priority || (head->priority == best->priority && head->task < best->task))
+            best = head;
     }
     return best;
 }
 
 TaskSpec TaskQueue::take(const TaskSpec& head) {
     auto group = groups_.find(head.resources);
-    if (group == groups_.end() || group->second.empty() || &group->second.begin()->second.front() != &head)
+    if (group == groups_.end() || head_of(group->second) != &head)
         throw std::logic_error("TaskQueue::take: not the head of its group");
-    auto level = group->second.begin();
+    auto level = group->second.find(head.priority);
     auto spec = std::move(level->second.front());
     level->second.pop_front();
-    if (level->second.empty()) group->second.erase(level);
-    if (group->second.empty()) groups_.erase(group);
     --size_;
+    // The everyday level (no request, priority 0) stays, empty or not: it is reused by the
+    // next task without allocating. Others go when empty, so that requests made once (an
+    // amount per task) do not pile up.
+    bool everyday = group->first.empty() && level->first == 0;
+    if (level->second.empty() && !everyday) group->second.erase(level);
+    if (group->second.empty()) groups_.erase(group);
     return spec;
 }
 
@@ -61,7 +71,7 @@ std::vector<TaskSpec> TaskQueue::take_unsatisfiable(const std::function<bool(con
         }
         for (auto& [priority, tasks] : group->second)
             for (auto& spec : tasks) taken.push_back(std::move(spec));
-        group = groups_.erase(group);
+        group = groups_.erase(group);  // such a request is not asked for again in this farm, or fails at once
     }
     size_ -= taken.size();
     std::sort(taken.begin(), taken.end(), [](const TaskSpec& a, const TaskSpec& b) { return a.task < b.task; });

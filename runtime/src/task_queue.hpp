@@ -27,10 +27,9 @@ public:
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }
 
-    // The first task of each group, best first: what the scheduler may send next.
-    // `ready(request)` says whether some worker could take a task asking for `request` now;
-    // returns the best head of a group for which it holds, or null.
-    const TaskSpec* best(const std::function<bool(const ResourceRequest&)>& ready) const;
+    // The first task of each group is what the scheduler may send next: `ready(head)` says
+    // whether some worker could take it now. Returns the best head for which it holds, or null.
+    const TaskSpec* best(const std::function<bool(const TaskSpec&)>& ready) const;
     // Takes that task out (it must be the head of its group).
     TaskSpec take(const TaskSpec& head);
     // Takes out every task of the groups whose request `cannot_run` says no worker can ever
@@ -38,8 +37,11 @@ public:
     std::vector<TaskSpec> take_unsatisfiable(const std::function<bool(const ResourceRequest&)>& cannot_run);
 
 private:
-    // Within a group: by priority, highest first; each priority in id order.
+    // Within a group: by priority, highest first; each priority in id order. The level of
+    // no request and priority 0 stays when it runs empty, so that the common case allocates
+    // nothing per task when the queue keeps running dry.
     using ByPriority = std::map<std::int32_t, std::deque<TaskSpec>, std::greater<>>;
+    static const TaskSpec* head_of(const ByPriority& group);
     std::map<ResourceRequest, ByPriority> groups_;
     std::size_t size_ = 0;
 };

@@ -1,6 +1,7 @@
 // The configuration's rules for limits (config.cpp): timeouts (0 or inf for none, nothing
 // under a nanosecond) and the most threads a worker may run.
 #include "config.hpp"
+#include "resources.hpp"
 
 #include <taskfarm/error.hpp>
 
@@ -233,14 +234,22 @@ TEST(ConfigResources, WorkerResourcesAreReadFromTheVariableAndTheFlag) {
     EXPECT_TRUE(with_flags({"--taskfarm-worker-resources="}).worker_resources.empty());
 }
 
+TEST(ConfigResources, AmountsTravelAsTextWithoutLosingPrecision) {
+    std::map<std::string, double> resources{{"mem", 7654321}, {"gpu", 1.0 / 3}, {"ssd", 1e-7}};
+    EXPECT_EQ(parse_resources(resources_text(resources)), resources);
+    EXPECT_TRUE(parse_resources(resources_text(std::map<std::string, double>{})).empty());
+}
+
 TEST(ConfigResources, BadWorkerResourcesAreRefusedNamingTheSource) {
     for (const char* bad : {"gpu", "gpu=", "=1", "gpu=-1", "gpu=x", "gpu=1,gpu=2", "gpu=inf"}) {
         ScopedVariable resources("TASKFARM_WORKER_RESOURCES", bad);
         EXPECT_NE(config_error([] { with_flags({}); }).find("TASKFARM_WORKER_RESOURCES"), std::string::npos) << bad;
     }
-    Options given;
-    given.worker_resources = {{"gpu", -1}};
-    EXPECT_NE(config_error([&] { with_flags({}, given); }).find("worker_resources"), std::string::npos);
+    for (auto bad : {std::map<std::string, double>{{"gpu", -1}}, std::map<std::string, double>{{"g,pu", 1}}}) {
+        Options given;
+        given.worker_resources = bad;
+        EXPECT_NE(config_error([&] { with_flags({}, given); }).find("worker_resources"), std::string::npos);
+    }
 }
 
 }  // namespace

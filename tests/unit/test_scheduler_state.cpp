@@ -272,6 +272,45 @@ TEST(SchedulerState, FractionsOfAResourceShareAWorker) {
     EXPECT_EQ(sent(state.take_actions()), (std::vector<TaskId>{1}));
 }
 
+TEST(SchedulerState, FractionsThatAddUpToTheWholeFitExactly) {
+    SchedulerState state({2}, WindowPolicy::fixed(8), {}, {{{"gpu", 1}}});
+    state.task_submitted(with(1, 0, {{"gpu", 0.1}}));
+    state.task_submitted(with(2, 0, {{"gpu", 0.2}}));
+    state.task_submitted(with(3, 0, {{"gpu", 0.7}}));  // 0.1 + 0.2 + 0.7 is not quite 1 in doubles
+    state.task_submitted(with(4, 0, {{"gpu", 0.1}}));
+    EXPECT_EQ(sent(state.take_actions()), (std::vector<TaskId>{1, 2, 3}));
+    EXPECT_EQ(state.queued(), 1u);
+}
+
+TEST(SchedulerState, ARetryThatOnlyItsOwnWorkerCanRunGoesBackThere) {
+    // It would avoid the worker it failed on, but no other worker has the GPU it needs: it
+    // must not wait for ever (nor hold back the tasks behind it).
+    SchedulerState state({2, 3}, WindowPolicy::fixed(2), {}, {{{"gpu", 1}}, {}});
+    auto gpu_task = with(1, 0, {{"gpu", 1}});
+    gpu_task.retries = 1;
+    state.task_submitted(gpu_task);
+    EXPECT_EQ(sent(state.take_actions()), (std::vector<TaskId>{1}));
+    gpu_task.attempt = 2;
+    state.task_retried(2, gpu_task);
+    state.task_submitted(with(2, 0));
+    auto actions = state.take_actions();
+    ASSERT_EQ(sent(actions), (std::vector<TaskId>{1, 2}));
+    EXPECT_EQ(std::get<SendTask>(actions[0]).worker, 2);
+}
+
+TEST(SchedulerState, AReleasedTaskWaitingForAResourceIsDroppedWhenItsTurnComes) {
+    SchedulerState state({2}, WindowPolicy::fixed(4), {}, {{{"gpu", 1}}});
+    state.task_submitted(with(1, 0, {{"gpu", 1}}));
+    state.task_submitted(with(2, 0, {{"gpu", 1}}));
+    state.task_submitted(with(3, 0, {{"gpu", 1}}));
+    state.take_actions();
+    state.task_released(2);
+    state.task_done(2, 1, false);
+    EXPECT_EQ(sent(state.take_actions()), (std::vector<TaskId>{3}));
+    EXPECT_EQ(state.queued(), 0u);
+    EXPECT_EQ(state.free_resource(2, "gpu"), 0);
+}
+
 TEST(SchedulerState, ATaskNoWorkerCouldEverRunFailsAtOnce) {
     SchedulerState state({2, 3}, WindowPolicy::fixed(4), {}, {{{"gpu", 1}}, {{"gpu", 1}}});
     state.task_submitted(with(1, 0, {{"gpu", 2}}));
