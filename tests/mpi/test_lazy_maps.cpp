@@ -2,6 +2,7 @@
 // lazily and keep a bounded number of elements in flight. Run inline, in the local farm and
 // under mpirun (tests/CMakeLists.txt).
 #include "farm.hpp"
+#include "unreadable.hpp"
 
 #include <gtest/gtest.h>
 
@@ -94,24 +95,11 @@ TEST(LazyMaps, SkipLeavesFailedElementsOut) {
     EXPECT_EQ(unordered, evens);
 }
 
-// Its bytes decode only while it is not negative: a result that cannot be read back.
-struct UnreadableWhenNegative {
-    int value = 0;
-    template <class Archive>
-    void save(Archive& archive) const {
-        archive(value);
-    }
-    template <class Archive>
-    void load(Archive& archive) {
-        archive(value);
-        if (value < 0) throw std::runtime_error("a negative UnreadableWhenNegative does not decode");
-    }
-};
-UnreadableWhenNegative make_unreadable(int value) { return UnreadableWhenNegative{value}; }
+test::Unreadable read_back(int value) { return test::Unreadable{value}; }
 
 TEST(LazyMaps, SkipLeavesOutResultsThatDoNotDecodeToo) {
     std::vector<int> got;
-    for (const UnreadableWhenNegative& f : test::client().imap(make_unreadable, std::vector<int>{1, -2, 3}, taskfarm::OnError::skip))
+    for (const test::Unreadable& f : test::client().imap(read_back, std::vector<int>{1, -2, 3}, taskfarm::OnError::skip))
         got.push_back(f.value);
     EXPECT_EQ(got, (std::vector<int>{1, 3}));
 }

@@ -2,6 +2,7 @@
 // Future::exception() and cancelled(), fire_and_forget, as_completed(...).add. Run inline,
 // in the local farm and under mpirun (tests/CMakeLists.txt).
 #include "farm.hpp"
+#include "unreadable.hpp"
 
 #include <gtest/gtest.h>
 
@@ -39,21 +40,9 @@ struct ParseError : std::runtime_error {
 }  // namespace app
 int parse(int line) { throw app::ParseError("bad token on line " + std::to_string(line)); }
 
-// Its bytes decode only while it is not negative: a value that cannot be read back.
-struct Fussy {
-    int value = 0;
-    template <class Archive>
-    void save(Archive& archive) const {
-        archive(value);
-    }
-    template <class Archive>
-    void load(Archive& archive) {
-        archive(value);
-        if (value < 0) throw std::runtime_error("a negative Fussy does not decode");
-    }
-};
-int unwrap(Fussy fussy) { return fussy.value; }
-Fussy make_fussy(int value) { return Fussy{value}; }
+using test::Unreadable;
+int unwrap(Unreadable unreadable) { return unreadable.value; }
+Unreadable make_unreadable(int value) { return Unreadable{value}; }
 
 bool inline_mode() { return test::client().workers() == 0; }
 
@@ -70,9 +59,9 @@ TEST(Outcomes, CauseSaysWhyATaskFailed) {
     taskfarm::TaskOptions limit;
     limit.timeout = 0.1s;
     auto timed_out = test::client().submit(nap, 1500, limit);
-    auto bad_argument = test::client().submit(unwrap, Fussy{-1});
-    auto bad_result = test::client().submit(make_fussy, -2);
-    auto good = test::client().submit(unwrap, Fussy{5});
+    auto bad_argument = test::client().submit(unwrap, Unreadable{-1});
+    auto bad_result = test::client().submit(make_unreadable, -2);
+    auto good = test::client().submit(unwrap, Unreadable{5});
 
     std::map<std::string, Cause> seen;
     for (auto* future : {&thrown, &timed_out, &bad_argument}) {
@@ -82,7 +71,7 @@ TEST(Outcomes, CauseSaysWhyATaskFailed) {
         } catch (const taskfarm::TaskError& e) {
             seen[e.type_name()] = e.cause();
             if (future == &bad_argument) {
-                EXPECT_NE(e.message().find("arguments could not be decoded: a negative Fussy"), std::string::npos)
+                EXPECT_NE(e.message().find("arguments could not be decoded: a negative Unreadable"), std::string::npos)
                     << e.what();
             }
         }
@@ -102,7 +91,7 @@ TEST(Outcomes, CauseSaysWhyATaskFailed) {
 
 TEST(Outcomes, AnElementWhoseArgumentsDoNotDecodeFailsAsUndecodable) {
     // 12 000 elements are chunked under a farm; inline each is its own task.
-    std::vector<Fussy> inputs(12000);
+    std::vector<Unreadable> inputs(12000);
     for (int i = 0; i < 12000; ++i) inputs[std::size_t(i)].value = i == 11990 ? -1 : i;
     auto futures = test::client().map(unwrap, inputs);
     EXPECT_EQ(futures[11989].get(), 11989);
