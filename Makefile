@@ -18,7 +18,7 @@ FUZZ_SECONDS ?= $(if $(CI),60,10)
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
                  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
-SANITIZER_CTEST = ctest -j $(JOBS) --output-on-failure -LE "memory|install|bench|slurm$(1)" --timeout 600
+SANITIZER_CTEST = ctest -j $(JOBS) --output-on-failure -LE "memory|install|bench|slurm|compile_fail$(1)" --timeout 600
 # ThreadSanitizer also defers the signal handlers of a process a task forked, to a moment of
 # its own choosing: the tests of how those processes end (label fork_signals) cannot hold.
 
