@@ -38,7 +38,7 @@ Bytes crash(std::string type_name, std::string message, const TaskSpec& spec) {
 AttemptResult run_here(const TaskSpec& spec, const std::string& output_dir) {
     AttemptResult result;
     auto started = Clock::now();
-    RunLimits limits;
+    RunContext limits;
     std::optional<ElementOutput> element_output;
     if (spec.elements > 0) {
         limits = {spec.retries, spec.timeout_ns};

@@ -43,7 +43,7 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
 }
 
 std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, const TaskOptions& options,
-                                              std::uint32_t elements) {
+                                              std::uint32_t elements, std::vector<std::shared_ptr<TaskState>> inputs) {
     auto task = std::make_shared<TaskState>();
     task->core = shared_from_this();
     auto retries = options.retries.value_or(options_.retries);

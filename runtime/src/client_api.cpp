@@ -42,8 +42,9 @@ void Client::gather(const std::vector<Future<void>>& futures, OnError on_error) 
 }
 
 namespace detail {
-std::shared_ptr<TaskState> submit_task(ClientCore& core, const TaskCode& code, Bytes args, const TaskOptions& options) {
-    return core.submit(code, std::move(args), options);
+std::shared_ptr<TaskState> submit_task(ClientCore& core, const TaskCode& code, Bytes args, const TaskOptions& options,
+                                       std::vector<std::shared_ptr<TaskState>> inputs) {
+    return core.submit(code, std::move(args), options, 0, std::move(inputs));
 }
 
 std::vector<std::shared_ptr<TaskState>> submit_chunk(ClientCore& core, const TaskCode& code, Bytes args,

@@ -87,9 +87,10 @@ public:
     ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport,
                std::shared_ptr<LocalFarm> local_farm, Options options, std::unique_ptr<Journal> journal);
 
-    // elements: a map's chunk of that many elements; 0 for a plain task.
+    // elements: a map's chunk of that many elements; 0 for a plain task. inputs: the tasks
+    // whose results are its Future arguments (submit_task).
     std::shared_ptr<TaskState> submit(const TaskCode& code, Bytes args, const TaskOptions& options,
-                                      std::uint32_t elements = 0);
+                                      std::uint32_t elements = 0, std::vector<std::shared_ptr<TaskState>> inputs = {});
     std::vector<std::shared_ptr<TaskState>> submit_chunk(const TaskCode& code, Bytes args, std::uint32_t count,
                                                          const TaskOptions& options);
     void wait(TaskState& task);

@@ -19,7 +19,7 @@ Result call_through_bytes(Fn fn, Args... args) {
     using namespace taskfarm::detail;
     using Kind = task_kind_t<Fn, Args...>;
     auto code = Kind::code(fn);
-    auto bytes = find_invoker(code.invoker)(code.function, Kind::encode(fn, args...), RunLimits{});
+    auto bytes = find_invoker(code.invoker)(code.function, Kind::encode(fn, args...), RunContext{});
     return from_bytes<Result>(bytes);
 }
 

@@ -33,16 +33,19 @@ protected:
     ~ElementHook() = default;
 };
 
-// How a task may run. A worker retries and times a plain task itself; the elements of a
-// map's chunk are retried and timed one by one inside their chunk, each run inside
-// around_element when there is one.
-struct RunLimits {
+// What a run gets besides its arguments. A worker retries and times a plain task itself;
+// the elements of a map's chunk are retried and timed one by one inside their chunk, each
+// run inside around_element when there is one. inputs: the results of the Futures passed as
+// arguments (serialized as their tasks returned them), in the order the arguments name
+// them; a std::vector<Future<T>> argument takes one input per element.
+struct RunContext {
     std::uint32_t retries = 0;
     std::uint64_t timeout_ns = 0;  // 0: no limit
     ElementHook* around_element = nullptr;
+    std::span<const std::span<const char>> inputs{};
 };
 
-using Invoker = Bytes (*)(FunctionAddress function, std::span<const char> args, const RunLimits& limits);
+using Invoker = Bytes (*)(FunctionAddress function, std::span<const char> args, const RunContext& limits);
 
 // Called from static initialisers; aborts the program on a hash collision.
 std::uint64_t register_invoker(const char* type_name, Invoker invoker);

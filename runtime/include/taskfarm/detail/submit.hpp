@@ -19,7 +19,10 @@ namespace taskfarm::detail {
 
 class ClientCore;
 
-std::shared_ptr<TaskState> submit_task(ClientCore& core, const TaskCode& code, Bytes args, const TaskOptions& options);
+// inputs: the tasks (or elements of a map) whose results are this task's Future arguments,
+// in the order the invoker reads them (RunContext::inputs).
+std::shared_ptr<TaskState> submit_task(ClientCore& core, const TaskCode& code, Bytes args, const TaskOptions& options,
+                                       std::vector<std::shared_ptr<TaskState>> inputs = {});
 // One task for `count` elements of a map; returns a state per element.
 std::vector<std::shared_ptr<TaskState>> submit_chunk(ClientCore& core, const TaskCode& code, Bytes args,
                                                      std::uint32_t count, const TaskOptions& options);

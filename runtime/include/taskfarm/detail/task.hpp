@@ -190,7 +190,7 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
                   "taskfarm: the function cannot be called with these arguments");
     using Result = std::invoke_result_t<Fn&, Stored&&...>;
 
-    static Bytes invoke(FunctionAddress function, std::span<const char> bytes, const RunLimits&) {
+    static Bytes invoke(FunctionAddress function, std::span<const char> bytes, const RunContext&) {
         if constexpr (function_pointer<Fn>) {
             auto fn = reinterpret_cast<Fn>(const_cast<void*>(function_at(function)));
             return call(fn, decoded([&] { return tuple_from_bytes<Stored...>(bytes); }));
@@ -212,7 +212,7 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
     // Runs every element of a chunk (see ChunkWriter); one element's exception fails that
     // element only, after its retries. Arguments that do not decode fail that element and
     // every one after it.
-    static Bytes invoke_chunk(FunctionAddress function, std::span<const char> bytes, const RunLimits& limits) {
+    static Bytes invoke_chunk(FunctionAddress function, std::span<const char> bytes, const RunContext& limits) {
         ReadBuffer buffer;
         buffer.source(bytes);
         std::istream stream(&buffer);
@@ -298,7 +298,7 @@ private:
     // counts as failed. Arguments that cannot be copied are moved into the first run, so
     // there is no second.
     template <class Callable>
-    static void run_element(Callable& fn, std::tuple<Stored...> args, const RunLimits& limits, std::uint32_t index,
+    static void run_element(Callable& fn, std::tuple<Stored...> args, const RunContext& limits, std::uint32_t index,
                             Bytes& out) {
         constexpr bool retriable = std::is_copy_constructible_v<std::tuple<Stored...>>;
         for (std::uint32_t run = 1;; ++run) {
