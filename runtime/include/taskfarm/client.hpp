@@ -151,7 +151,8 @@ private:
         if constexpr ((std::ranges::sized_range<Ranges> && ...)) {
             auto n = std::min({static_cast<std::size_t>(std::ranges::size(inputs))...});
             futures.reserve(n);
-            chunk = detail::map_chunk(*core_, n);
+            // Elements with Future arguments are a task each (submit_elements says why).
+            if constexpr (!Kind::has_inputs) chunk = detail::map_chunk(*core_, n);
         }
         auto positions = std::tuple(std::ranges::begin(inputs)...);
         auto ends = std::tuple(std::ranges::end(inputs)...);

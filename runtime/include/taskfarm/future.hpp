@@ -133,6 +133,13 @@ struct FutureAccess {
     static Future<T> make(std::shared_ptr<TaskState> state) {
         return Future<T>(std::move(state));
     }
+    // The task of a Future passed as an argument to another task (the input of that task).
+    template <class T>
+    static std::shared_ptr<TaskState> shared(const Future<T>& future) {
+        if (!future.state_)
+            throw UsageError("taskfarm: a Future passed as an argument has no task (default-constructed or moved from)");
+        return future.state_;
+    }
 };
 }  // namespace detail
 

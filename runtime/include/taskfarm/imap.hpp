@@ -260,6 +260,9 @@ auto start_lazy_map(std::shared_ptr<ClientCore> core, ResultOrder order, Fn&& fn
     std::optional<std::size_t> n;
     if constexpr ((std::ranges::sized_range<Views> && ...))
         n = std::min({static_cast<std::size_t>(std::ranges::size(views))...});
+    // Elements with Future arguments are a task each (submit_elements says why): cut as an
+    // input of unknown length is, element by element.
+    if constexpr (TaskType::has_inputs) n.reset();
     auto cut = lazy_map_cut(*core, n, settings.in_flight);
     auto feed = std::make_unique<MapFeed<TaskType, Callable, Views...>>(std::move(core), Callable(fn), settings.options,
                                                                    cut.chunk, std::move(views)...);

@@ -37,21 +37,30 @@ struct LazyMapCut {
 // n: the inputs' length when known. in_flight: the user's bound, 0 for the default.
 LazyMapCut lazy_map_cut(const ClientCore& core, std::optional<std::size_t> n, std::size_t in_flight);
 
+// One task; its Future arguments' tasks are its inputs (Kind::inputs, which throws UsageError
+// for a Future that has no task: before anything is encoded or sent).
 template <class Kind, class Callable, class... Args>
 Future<typename Kind::Result> submit_one(ClientCore& core, const TaskOptions& options, const Callable& callable,
                                          const Args&... args) {
+    auto inputs = Kind::inputs(args...);
     return FutureAccess::make<typename Kind::Result>(
-        submit_task(core, Kind::code(callable), Kind::encode(callable, args...), options));
+        submit_task(core, Kind::code(callable), Kind::encode(callable, args...), options, std::move(inputs)));
 }
 
 // Submits callable over the elements the iterators `positions` are at, taken side by side and
 // advanced past those taken, until one reaches its end in `ends` or `limit` elements are
 // taken: `chunk` elements per task (1: a task each). Appends each element's Future to `out`
 // as soon as its task is submitted.
+//
+// Elements with Future arguments (Kind::has_inputs) are always a task each: a chunk is sent
+// as one task with one list of inputs, so it would wait for every element's inputs before
+// running any element, where a task per element runs as soon as its own are ready. Client::map
+// and the lazy maps cut such maps into chunks of 1 already.
 template <class Kind, class Callable, class Positions, class Ends>
 void submit_elements(ClientCore& core, const TaskOptions& options, const Callable& callable, Positions& positions,
                      const Ends& ends, std::size_t limit, std::size_t chunk,
                      std::vector<Future<typename Kind::Result>>& out) {
+    if constexpr (Kind::has_inputs) chunk = 1;
     auto at_end = [&] {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return ((std::get<I>(positions) == std::get<I>(ends)) || ...);

@@ -2,19 +2,24 @@
 // What a callable must be to travel, and the invoker that runs it on a worker.
 
 #include <taskfarm/detail/registry.hpp>
+#include <taskfarm/future.hpp>
 #include <taskfarm/serialize.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
+#include <vector>
 
 namespace taskfarm {
 class Client;  // named here only to refuse it as an argument
@@ -50,14 +55,288 @@ constexpr void require_shippable() {
 template <class T>
 concept function_object = std::is_class_v<T> && requires { &T::operator(); };
 
+// Futures as arguments. client.submit(g, a), with `a` a Future<T>, runs g on a's result, a
+// T, once a's task has finished; a std::vector<Future<T>> argument gives g a std::vector<T>.
+// A Future cannot travel (it is a handle into the client's memory), so its slot among the
+// stored arguments holds a marker that encodes (next to) nothing, and the task is sent with
+// the list of tasks whose results it needs (Kind::inputs). The worker fetches those results
+// and hands their bytes to the invoker (RunContext::inputs), which decodes each one where
+// its marker stands.
+
+template <class T>
+constexpr bool is_future = false;
+template <class T>
+constexpr bool is_future<Future<T>> = true;
+
+template <class T>
+constexpr bool is_future_vector = false;
+template <class T>
+constexpr bool is_future_vector<std::vector<Future<T>>> = true;
+
+// The slot of a Future<T> argument: the next input, decoded as a T. Encodes to nothing.
+template <class T>
+struct InputOf {
+    InputOf() = default;
+    explicit InputOf(const Future<T>&) {}
+    template <class Archive>
+    void serialize(Archive&) {}
+};
+
+// The slot of a std::vector<Future<T>> argument: the next `count` inputs, as a std::vector<T>.
+// Encodes its count only, which is all the invoker needs to know.
+template <class T>
+struct InputsOf {
+    std::uint64_t count = 0;
+    InputsOf() = default;
+    explicit InputsOf(const std::vector<Future<T>>& futures) : count(futures.size()) {}
+    template <class Archive>
+    void serialize(Archive& archive) {
+        archive(count);
+    }
+};
+
+template <class Slot>
+constexpr bool is_input_slot = false;
+template <class T>
+constexpr bool is_input_slot<InputOf<T>> = true;
+template <class T>
+constexpr bool is_input_slot<InputsOf<T>> = true;
+
+// What the function is called with for a slot: an input's result, else the stored argument.
+template <class Slot>
+struct SlotValue {
+    using type = Slot;
+};
+template <class T>
+struct SlotValue<InputOf<T>> {
+    using type = T;
+};
+template <class T>
+struct SlotValue<InputsOf<T>> {
+    using type = std::vector<T>;
+};
+template <class Slot>
+using slot_value_t = typename SlotValue<Slot>::type;
+
+// What the caller passed for a slot: the Future(s) behind an input, else the stored argument.
+template <class Slot>
+struct SlotArgument {
+    using type = Slot;
+};
+template <class T>
+struct SlotArgument<InputOf<T>> {
+    using type = Future<T>;
+};
+template <class T>
+struct SlotArgument<InputsOf<T>> {
+    using type = std::vector<Future<T>>;
+};
+template <class Slot>
+using slot_argument_t = typename SlotArgument<Slot>::type;
+
+// The slots of Future arguments that cannot be passed. Not serializable (no default
+// constructor), so the task's kind is an UnsendableTask, and require_sendable_argument below
+// says why; the compiler names the marker, with the types, next to the message.
+template <class T, class Parameter>
+struct ResultNotTaken {  // a Future<T> where the function takes Parameter
+    ResultNotTaken() = delete;
+};
+template <class T, class Parameter>
+struct ResultsNotTaken {  // a std::vector<Future<T>> where the function takes Parameter
+    ResultsNotTaken() = delete;
+};
+template <class Parameter>
+struct FutureParameter {  // the function takes a Future (or a std::vector of them)
+    FutureParameter() = delete;
+};
+struct ResultlessFuture {  // a Future<void>: its task returns no value to pass
+    ResultlessFuture() = delete;
+};
+
+template <class Slot>
+constexpr bool is_result_not_taken = false;
+template <class T, class Parameter>
+constexpr bool is_result_not_taken<ResultNotTaken<T, Parameter>> = true;
+template <class Slot>
+constexpr bool is_results_not_taken = false;
+template <class T, class Parameter>
+constexpr bool is_results_not_taken<ResultsNotTaken<T, Parameter>> = true;
+template <class Slot>
+constexpr bool is_future_parameter = false;
+template <class Parameter>
+constexpr bool is_future_parameter<FutureParameter<Parameter>> = true;
+template <class Slot>
+constexpr bool is_refused_future_slot = is_result_not_taken<Slot> || is_results_not_taken<Slot> ||
+                                        is_future_parameter<Slot> || std::is_same_v<Slot, ResultlessFuture>;
+
+// The slot of an argument when the parameter list is unknown (a lambda, a function object):
+// a Future's input marker, else the argument's own type.
+template <class Arg>
+struct ArgumentSlot {
+    using type = Arg;
+};
+template <class T>
+struct ArgumentSlot<Future<T>> {
+    using type = InputOf<T>;
+};
+template <class T>
+struct ArgumentSlot<std::vector<Future<T>>> {
+    using type = InputsOf<T>;
+};
+template <>
+struct ArgumentSlot<Future<void>> {
+    using type = ResultlessFuture;
+};
+template <>
+struct ArgumentSlot<std::vector<Future<void>>> {
+    using type = ResultlessFuture;
+};
+
+// A parameter a result of type Value is passed to: Value itself or const Value& (decay_t says
+// so; constructible from Value&& leaves out a Value&, to which a temporary does not bind).
+template <class Parameter, class Value>
+constexpr bool takes_value =
+    std::is_same_v<std::decay_t<Parameter>, Value> && std::is_constructible_v<Parameter, Value&&>;
+
+// The slot of an argument passed to a plain function's parameter: the parameter's type (so
+// that submit(f, "text") works for f(std::string)), or for a Future the input marker when the
+// parameter takes its result, else a marker of what is wrong.
+template <class Parameter, class Arg>
+struct ParameterSlot {
+    using P = std::decay_t<Parameter>;
+    using type = std::conditional_t<is_future<P> || is_future_vector<P>, FutureParameter<P>, P>;
+};
+template <class Parameter, class T>
+struct ParameterSlot<Parameter, Future<T>> {
+    using P = std::decay_t<Parameter>;
+    using Taken = std::conditional_t<takes_value<Parameter, T>, InputOf<T>, ResultNotTaken<T, Parameter>>;
+    using type = std::conditional_t<is_future<P> || is_future_vector<P>, FutureParameter<P>, Taken>;
+};
+template <class Parameter, class T>
+struct ParameterSlot<Parameter, std::vector<Future<T>>> {
+    using P = std::decay_t<Parameter>;
+    using Taken = std::conditional_t<takes_value<Parameter, std::vector<T>>, InputsOf<T>, ResultsNotTaken<T, Parameter>>;
+    using type = std::conditional_t<is_future<P> || is_future_vector<P>, FutureParameter<P>, Taken>;
+};
+template <class Parameter>
+struct ParameterSlot<Parameter, Future<void>> {
+    using type = ResultlessFuture;
+};
+template <class Parameter>
+struct ParameterSlot<Parameter, std::vector<Future<void>>> {
+    using type = ResultlessFuture;
+};
+
+// The TaskState of each Future among a task's arguments, in argument order (a vector's
+// elements in turn): the tasks whose results are its inputs.
+using InputTasks = std::vector<std::shared_ptr<TaskState>>;
+template <class Arg>
+void add_input_tasks(InputTasks&, const Arg&) {}
+template <class T>
+void add_input_tasks(InputTasks& tasks, const Future<T>& future) {
+    tasks.push_back(FutureAccess::shared(future));
+}
+template <class T>
+void add_input_tasks(InputTasks& tasks, const std::vector<Future<T>>& futures) {
+    tasks.reserve(tasks.size() + futures.size());
+    for (const auto& future : futures) tasks.push_back(FutureAccess::shared(future));
+}
+
+// Hands a run's inputs out in argument order. Fewer inputs than the slots take means the
+// task and its inputs do not match: what it throws fails the run as undecodable (decoded()).
+class InputReader {
+public:
+    explicit InputReader(std::span<const std::span<const char>> inputs) : inputs_(inputs) {}
+    std::span<const char> next() {
+        if (used_ == inputs_.size())
+            throw std::length_error("taskfarm: the task's Future arguments take more inputs than the " +
+                                    std::to_string(inputs_.size()) + " it was given");
+        return inputs_[used_++];
+    }
+    std::size_t left() const { return inputs_.size() - used_; }
+
+private:
+    std::span<const std::span<const char>> inputs_;
+    std::size_t used_ = 0;
+};
+
+// A slot as the function gets it: an ordinary argument as it is (moved), an input decoded.
+template <class Slot>
+Slot&& resolve_slot(Slot& slot, InputReader&) {
+    return std::move(slot);
+}
+template <class T>
+T resolve_slot(InputOf<T>&, InputReader& inputs) {
+    return from_bytes<T>(inputs.next());
+}
+template <class T>
+std::vector<T> resolve_slot(InputsOf<T>& slot, InputReader& inputs) {
+    std::vector<T> values;
+    // At most what is left: a count that does not match the inputs throws before it allocates.
+    values.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(slot.count, inputs.left())));
+    for (std::uint64_t i = 0; i < slot.count; ++i) values.push_back(from_bytes<T>(inputs.next()));
+    return values;
+}
+
+// The tuple a function is called with: each slot of `stored` (a tuple of Slot..., or of
+// references to them) resolved, in argument order: the elements of a braced list are evaluated
+// left to right, so the inputs are read in the order the arguments name them.
+template <class... Slot, class StoredTuple>
+std::tuple<slot_value_t<Slot>...> resolve_slots(StoredTuple& stored, InputReader& inputs) {
+    return std::apply([&](auto&... slot) { return std::tuple<slot_value_t<Slot>...>{resolve_slot(slot, inputs)...}; },
+                      stored);
+}
+
+// The message for a callable whose parameter list is not known (a lambda, a function object)
+// that cannot be called with the results of its Future arguments.
+template <class Fn, class... Slots>
+constexpr void require_callable_with_results() {
+    constexpr bool takes_futures = std::is_invocable_v<Fn&, slot_argument_t<Slots>&&...>;
+    if constexpr (takes_futures) {
+        static_assert(!takes_futures,
+                      "taskfarm: a task's function cannot take a Future: Futures cannot travel to the worker. "
+                      "Pass the Future as the argument and take its result: T (or const T&) for a Future<T>, "
+                      "std::vector<T> for a std::vector<Future<T>>; the task runs once those tasks have "
+                      "finished.");
+    } else {
+        static_assert(std::is_invocable_v<Fn&, slot_value_t<Slots>&&...>,
+                      "taskfarm: the function cannot be called with these arguments as the worker passes them: "
+                      "a Future<T> argument is passed as its result, a T, and a std::vector<Future<T>> as a "
+                      "std::vector<T>: the function must take T (or const T&) where it is given a Future<T>.");
+    }
+}
+
 // An argument that cannot travel gets one message that says what to pass instead. The
 // general one (require_serializable) says how to make a type travel, which is wrong advice
-// for the Client or a lambda: they should not travel at all.
+// for the Client or a lambda: they should not travel at all; nor for a Future, whose result
+// travels instead.
 template <class T>
 constexpr void require_sendable_argument() {
     constexpr bool is_client = std::is_same_v<std::remove_cv_t<std::remove_pointer_t<T>>, Client>;
     constexpr bool is_function = !serializable<T> && (function_pointer<T> || function_object<T>);
-    if constexpr (is_client) {
+    if constexpr (is_result_not_taken<T>) {
+        static_assert(!is_result_not_taken<T>,
+                      "taskfarm: a Future<T> argument is passed as its result, a T: the function must take T (or "
+                      "const T&) here (the compiler names both types in the lines around this message: "
+                      "ResultNotTaken<T, the parameter's type>).");
+    } else if constexpr (is_results_not_taken<T>) {
+        static_assert(!is_results_not_taken<T>,
+                      "taskfarm: a std::vector<Future<T>> argument is passed as its results, a std::vector<T>: the "
+                      "function must take std::vector<T> (or const std::vector<T>&) here (the compiler names both "
+                      "types in the lines around this message: ResultsNotTaken<T, the parameter's type>).");
+    } else if constexpr (is_future_parameter<T>) {
+        // The same text as in require_callable_with_results, for a plain function.
+        static_assert(!is_future_parameter<T>,
+                      "taskfarm: a task's function cannot take a Future: Futures cannot travel to the worker. "
+                      "Pass the Future as the argument and take its result: T (or const T&) for a Future<T>, "
+                      "std::vector<T> for a std::vector<Future<T>>; the task runs once those tasks have "
+                      "finished.");
+    } else if constexpr (std::is_same_v<T, ResultlessFuture>) {
+        static_assert(!std::is_same_v<T, ResultlessFuture>,
+                      "taskfarm: a Future<void> cannot be an argument: its task returns no value to pass. Have "
+                      "that task return a value (a count, a file name) and pass its Future; or wait for it "
+                      "(future.wait()) before submitting the task that needs it.");
+    } else if constexpr (is_client) {
         static_assert(!is_client,
                       "taskfarm: the Client cannot be an argument: tasks run on workers, which have no "
                       "client. Pass the values the task needs; to submit more work with a task's "
@@ -75,16 +354,17 @@ constexpr void require_sendable_argument() {
     }
 }
 
-// The types a task's arguments are stored as: a plain function's parameter types (so that
-// submit(f, "text") works for f(std::string)), else the decayed argument types.
+// The types a task's arguments are stored as, its slots: a plain function's parameter types
+// (so that submit(f, "text") works for f(std::string)), else the decayed argument types; a
+// Future argument as its input marker (ParameterSlot, ArgumentSlot).
 template <class Fn, class... Args>
 struct StoredArgs {
-    using type = std::tuple<std::decay_t<Args>...>;
+    using type = std::tuple<typename ArgumentSlot<std::decay_t<Args>>::type...>;
 };
 template <class R, class... Params, class... Args>
     requires(sizeof...(Params) == sizeof...(Args))
 struct StoredArgs<R (*)(Params...), Args...> {
-    using type = std::tuple<std::decay_t<Params>...>;
+    using type = std::tuple<typename ParameterSlot<Params, std::decay_t<Args>>::type...>;
 };
 
 // An argument as the type it is stored as: itself when it already is, else converted.
@@ -186,20 +466,35 @@ struct TaskKind;
 
 template <class Fn, class... Stored>
 struct TaskKind<Fn, std::tuple<Stored...>> {
-    static_assert(std::is_invocable_v<Fn&, Stored&&...>,
+    static_assert(std::is_invocable_v<Fn&, slot_value_t<Stored>&&...>,
                   "taskfarm: the function cannot be called with these arguments");
-    using Result = std::invoke_result_t<Fn&, Stored&&...>;
+    using Result = std::invoke_result_t<Fn&, slot_value_t<Stored>&&...>;
 
-    static Bytes invoke(FunctionAddress function, std::span<const char> bytes, const RunContext&) {
+    // True when some argument is a Future (or a std::vector of them): each run then needs its
+    // inputs, which a map's chunk cannot carry per element, so such tasks are never chunked.
+    static constexpr bool has_inputs = (is_input_slot<Stored> || ...);
+
+    // What the function is called with: the stored arguments, each input slot replaced by its
+    // result(s). Without input slots, the stored arguments themselves.
+    using Arguments = std::tuple<slot_value_t<Stored>...>;
+
+    static Bytes invoke(FunctionAddress function, std::span<const char> bytes, const RunContext& context) {
         if constexpr (function_pointer<Fn>) {
             auto fn = reinterpret_cast<Fn>(const_cast<void*>(function_at(function)));
-            return call(fn, decoded([&] { return tuple_from_bytes<Stored...>(bytes); }));
+            return call(fn, decode_arguments(bytes, context.inputs));
         } else if constexpr (stateless_callable<Fn>) {
             Fn fn{};
-            return call(fn, decoded([&] { return tuple_from_bytes<Stored...>(bytes); }));
+            return call(fn, decode_arguments(bytes, context.inputs));
         } else {
             auto all = decoded([&] { return tuple_from_bytes<Fn, Stored...>(bytes); });
-            return std::apply([](Fn& fn, Stored&... args) { return call(fn, std::tuple<Stored&...>(args...)); }, all);
+            return std::apply(
+                [&](Fn& fn, Stored&... args) {
+                    std::tuple<Stored&...> stored(args...);
+                    if constexpr (has_inputs)
+                        return call(fn, decoded([&] { return with_inputs(stored, context.inputs); }));
+                    else return call(fn, std::move(stored));
+                },
+                all);
         }
     }
 
@@ -209,9 +504,20 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
         else return to_bytes(as_stored<Stored>(args)...);
     }
 
+    // The tasks whose results are this task's inputs, in the order the invoker reads them:
+    // each Future argument's, a std::vector<Future<T>>'s elements in turn. Throws UsageError
+    // for a Future that has no task.
+    template <class... Args>
+    static InputTasks inputs(const Args&... args) {
+        InputTasks tasks;
+        if constexpr (has_inputs) (add_input_tasks(tasks, args), ...);
+        return tasks;
+    }
+
     // Runs every element of a chunk (see ChunkWriter); one element's exception fails that
     // element only, after its retries. Arguments that do not decode fail that element and
-    // every one after it.
+    // every one after it. Chunks are not made of tasks with inputs (has_inputs); were one
+    // sent, its elements would take the inputs one after the other, in element order.
     static Bytes invoke_chunk(FunctionAddress function, std::span<const char> bytes, const RunContext& limits) {
         ReadBuffer buffer;
         buffer.source(bytes);
@@ -223,11 +529,20 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
                 archive(elements);
                 return elements;
             });
+            InputReader inputs(limits.inputs);
             Bytes out;
             for (std::uint32_t i = 0; i < count; ++i) {
-                std::tuple<Stored...> args;
+                Arguments args;
                 try {
-                    decoded([&] { std::apply([&](auto&... a) { (read_one(buffer, archive, a), ...); }, args); });
+                    decoded([&] {
+                        if constexpr (has_inputs) {
+                            std::tuple<Stored...> stored;
+                            std::apply([&](auto&... a) { (read_one(buffer, archive, a), ...); }, stored);
+                            args = resolve_slots<Stored...>(stored, inputs);
+                        } else {
+                            std::apply([&](auto&... a) { (read_one(buffer, archive, a), ...); }, args);
+                        }
+                    });
                 } catch (...) {
                     auto failure = encode_current_exception();
                     for (; i < count; ++i) append_outcome(out, ElementOutcome::failed, failure);
@@ -278,6 +593,32 @@ private:
         }
     }
 
+    // A plain task's arguments as the function takes them, from their bytes and its inputs.
+    static Arguments decode_arguments(std::span<const char> bytes, std::span<const std::span<const char>> inputs) {
+        if constexpr (has_inputs) {
+            return decoded([&] {
+                auto stored = tuple_from_bytes<Stored...>(bytes);
+                return with_inputs(stored, inputs);
+            });
+        } else {
+            return decoded([&] { return tuple_from_bytes<Stored...>(bytes); });
+        }
+    }
+
+    // A plain task's stored arguments (a tuple of Stored..., or of references to them) with
+    // its inputs in their slots. The inputs must be exactly those the slots take: fewer or
+    // more means the task and its inputs do not match, and throws (inside decoded(): the
+    // arguments are then undecodable).
+    template <class StoredTuple>
+    static Arguments with_inputs(StoredTuple& stored, std::span<const std::span<const char>> inputs) {
+        InputReader reader(inputs);
+        auto resolved = resolve_slots<Stored...>(stored, reader);
+        if (reader.left() != 0)
+            throw std::length_error("taskfarm: the task was given " + std::to_string(inputs.size()) +
+                                    " inputs, more than its Future arguments take");
+        return resolved;
+    }
+
     // limits.around_element, if any, around one run of one element.
     class ElementScope {
     public:
@@ -298,9 +639,8 @@ private:
     // counts as failed. Arguments that cannot be copied are moved into the first run, so
     // there is no second.
     template <class Callable>
-    static void run_element(Callable& fn, std::tuple<Stored...> args, const RunContext& limits, std::uint32_t index,
-                            Bytes& out) {
-        constexpr bool retriable = std::is_copy_constructible_v<std::tuple<Stored...>>;
+    static void run_element(Callable& fn, Arguments args, const RunContext& limits, std::uint32_t index, Bytes& out) {
+        constexpr bool retriable = std::is_copy_constructible_v<Arguments>;
         for (std::uint32_t run = 1;; ++run) {
             bool last = !retriable || !has_runs_left(run, limits.retries);
             auto attempt = static_cast<std::int32_t>(run);  // as the failure record counts it
@@ -311,7 +651,7 @@ private:
                 {
                     ElementScope scope(limits.around_element, index);
                     if constexpr (retriable)
-                        result = last ? call(fn, std::move(args)) : call(fn, std::tuple<Stored...>(args));
+                        result = last ? call(fn, std::move(args)) : call(fn, Arguments(args));
                     else result = call(fn, std::move(args));
                 }
                 if (limits.timeout_ns == 0) {
@@ -349,23 +689,62 @@ private:
     }
 };
 
+// The return type a callable declares, found without calling it: a plain function's, or that
+// of the one operator() of a lambda or function object; else void.
+template <class Fn>
+struct DeclaredResult {
+    using type = void;
+};
+template <class R, class... P>
+struct DeclaredResult<R (*)(P...)> {
+    using type = R;
+};
+template <class R, class... P>
+struct DeclaredResult<R (*)(P...) noexcept> {
+    using type = R;
+};
+template <class R, class C, class... P>
+struct DeclaredResult<R (C::*)(P...)> {
+    using type = R;
+};
+template <class R, class C, class... P>
+struct DeclaredResult<R (C::*)(P...) const> {
+    using type = R;
+};
+template <class R, class C, class... P>
+struct DeclaredResult<R (C::*)(P...) noexcept> {
+    using type = R;
+};
+template <class R, class C, class... P>
+struct DeclaredResult<R (C::*)(P...) const noexcept> {
+    using type = R;
+};
+template <class Fn>
+    requires function_object<Fn>
+struct DeclaredResult<Fn> : DeclaredResult<decltype(&Fn::operator())> {};
+
 // A task whose function or arguments cannot travel: it only says why (require_shippable,
-// require_sendable_argument) and encodes and decodes nothing, so that our message is the
-// compiler's only error rather than the first of a page from cereal (raw pointers) and
-// std::tuple or TaskKind (no default constructor).
+// require_sendable_argument, require_callable_with_results) and encodes and decodes nothing,
+// so that our message is the compiler's only error rather than the first of a page from
+// cereal (raw pointers) and std::tuple or TaskKind (no default constructor).
 template <class Fn, class... Stored>
 struct UnsendableTask {
-    // What the task would return, so that the caller's code around the Future compiles.
+    // What the task would return, so that the caller's code around the Future compiles: what
+    // the function returns for these arguments, or when it cannot be called with them (a Future
+    // of the wrong type) the return type it declares. A refused Future slot is not tried as
+    // an argument: a generic lambda's body would be compiled with the marker.
     template <class F, class... S>
     struct Returns {
-        using type = void;
+        using type = typename DeclaredResult<F>::type;
     };
     template <class F, class... S>
-        requires std::is_invocable_v<F&, S&...>
+        requires(!(is_refused_future_slot<S> || ...)) && std::is_invocable_v<F&, slot_value_t<S>&...>
     struct Returns<F, S...> {
-        using type = std::invoke_result_t<F&, S&...>;
+        using type = std::invoke_result_t<F&, slot_value_t<S>&...>;
     };
     using Result = typename Returns<Fn, Stored...>::type;
+
+    static constexpr bool has_inputs = false;
 
     static TaskCode code(const Fn&, bool = false) {
         say_why();
@@ -377,6 +756,10 @@ struct UnsendableTask {
         return {};
     }
     template <class... Args>
+    static InputTasks inputs(const Args&...) {
+        return {};
+    }
+    template <class... Args>
     static void add_element(ChunkWriter&, const Args&...) {
         say_why();
     }
@@ -385,8 +768,19 @@ private:
     static constexpr void say_why() {
         require_shippable<Fn>();
         (require_sendable_argument<Stored>(), ...);
+        // Every slot can travel, but the function cannot take the Futures' results.
+        if constexpr (shippable<Fn> && (serializable<Stored> && ...)) require_callable_with_results<Fn, Stored...>();
     }
 };
+
+// A function whose parameter list is unknown (a lambda, a function object) must be callable
+// with its Future arguments' results; a plain function's parameters were checked slot by
+// slot (ParameterSlot). A struct, so that std::conjunction asks only when the slots can
+// travel: the check would compile a generic lambda's body with a refused slot's marker.
+template <class Fn, class... Stored>
+struct CallableWithInputs
+    : std::bool_constant<!(is_input_slot<Stored> || ...) || function_pointer<Fn> ||
+                         std::is_invocable_v<Fn&, slot_value_t<Stored>&&...>> {};
 
 // The kind of task submit and map make: a TaskKind when the function and every argument can
 // travel, else an UnsendableTask, which only says why not.
@@ -394,8 +788,9 @@ template <class Fn, class StoredTuple>
 struct SendableKind;
 template <class Fn, class... Stored>
 struct SendableKind<Fn, std::tuple<Stored...>> {
-    using type = std::conditional_t<shippable<Fn> && (serializable<Stored> && ...), TaskKind<Fn, std::tuple<Stored...>>,
-                                    UnsendableTask<Fn, Stored...>>;
+    static constexpr bool sendable = std::conjunction_v<std::bool_constant<shippable<Fn> && (serializable<Stored> && ...)>,
+                                                        CallableWithInputs<Fn, Stored...>>;
+    using type = std::conditional_t<sendable, TaskKind<Fn, std::tuple<Stored...>>, UnsendableTask<Fn, Stored...>>;
 };
 
 template <class Fn, class... Args>
