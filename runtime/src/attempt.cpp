@@ -35,7 +35,7 @@ Bytes crash(std::string type_name, std::string message, const TaskSpec& spec) {
 }
 
 // output_dir: Options::task_output_dir, empty for none.
-AttemptResult run_here(const TaskSpec& spec, const std::string& output_dir) {
+AttemptResult run_here(const TaskSpec& spec, const std::string& output_dir, std::span<const std::span<const char>> inputs) {
     AttemptResult result;
     auto started = Clock::now();
     RunContext limits;
@@ -44,6 +44,7 @@ AttemptResult run_here(const TaskSpec& spec, const std::string& output_dir) {
         limits = {spec.retries, spec.timeout_ns};
         if (!output_dir.empty()) limits.around_element = &element_output.emplace(output_dir, spec.task);
     }
+    limits.inputs = inputs;
     try {
         auto invoker = find_invoker(spec.invoker);
         std::optional<TaskOutput> output;  // a chunk's elements each have their own instead
@@ -84,7 +85,8 @@ void on_worker_death(int) { ::kill(0, SIGKILL); }
 // The child: runs the task, writes its outcome byte and payload to the pipe, and leaves
 // without running anything of the parent's (no destructors, no atexit, no MPI). What the
 // task printed is flushed first, since _exit does not.
-[[noreturn]] void run_child(const TaskSpec& spec, int out, const std::string& output_dir, pid_t worker) {
+[[noreturn]] void run_child(const TaskSpec& spec, int out, const std::string& output_dir, pid_t worker,
+                            std::span<const std::span<const char>> inputs) {
     // Its own process group, so that what the task starts (system("..."), a pipeline) is
     // killed with it; and the group ends when the worker dies (strictly: the worker's thread
     // that forked this child, which waits for it). The worker may have died before prctl
@@ -103,7 +105,7 @@ void on_worker_death(int) { ::kill(0, SIGKILL); }
     ::prctl(PR_SET_PDEATHSIG, worker_death);
     if (::getppid() != worker) _exit(121);
     set_running_task(0);  // a task here that calls exit() ends only this child
-    auto result = run_here(spec, output_dir);
+    auto result = run_here(spec, output_dir, inputs);
     flush_standard_streams();
     char outcome = static_cast<char>(result.outcome);
     write_all(out, &outcome, 1);
@@ -111,7 +113,8 @@ void on_worker_death(int) { ::kill(0, SIGKILL); }
     _exit(0);
 }
 
-AttemptResult run_isolated(const TaskSpec& spec, const std::string& output_dir) {
+AttemptResult run_isolated(const TaskSpec& spec, const std::string& output_dir,
+                           std::span<const std::span<const char>> inputs) {
     int pipe_ends[2];
     if (::pipe2(pipe_ends, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     // The child gets a copy of the stdio buffers: empty them first, or it would print
@@ -127,7 +130,7 @@ AttemptResult run_isolated(const TaskSpec& spec, const std::string& output_dir) 
     }
     if (child == 0) {
         ::close(pipe_ends[0]);
-        run_child(spec, pipe_ends[1], output_dir, worker);
+        run_child(spec, pipe_ends[1], output_dir, worker, inputs);
     }
     // Here too: the group must exist before a kill(-child) below, whichever runs first
     // (an error means the child has already made it, or is gone).
@@ -210,11 +213,12 @@ std::uint64_t time_limit_ns(const TaskSpec& spec) {
     return spec.timeout_ns * count;
 }
 
-AttemptResult run_attempt(const TaskSpec& spec, const Options& options) {
+AttemptResult run_attempt(const TaskSpec& spec, const Options& options, std::span<const std::span<const char>> inputs) {
     set_running_task(spec.task);
     AttemptResult result;
     try {
-        result = options.isolate ? run_isolated(spec, options.task_output_dir) : run_here(spec, options.task_output_dir);
+        result = options.isolate ? run_isolated(spec, options.task_output_dir, inputs)
+                                 : run_here(spec, options.task_output_dir, inputs);
     } catch (...) {  // the child could not be started
         result.outcome = Outcome::error;
         result.payload = encode_current_exception(attempt_number(spec));

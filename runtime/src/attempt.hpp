@@ -24,7 +24,9 @@ struct AttemptResult {
 // times the timeout. Uses options.isolate and options.task_output_dir (the task's stdout and
 // stderr go to its files: around the task, or each element of a chunk, in this process
 // or in the isolated child).
-AttemptResult run_attempt(const TaskSpec& spec, const Options& options);
+// inputs: the bytes of the task's inputs, in the order of spec.inputs (RunContext::inputs).
+AttemptResult run_attempt(const TaskSpec& spec, const Options& options,
+                          std::span<const std::span<const char>> inputs = {});
 
 // How long one run of the task may take before it is stopped (isolated) or given up (not):
 // its timeout, and for a chunk its element count times that. 0: no limit, also for a limit

@@ -51,8 +51,13 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     if (retries < 0) throw UsageError("taskfarm: TaskOptions::retries must be at least 0");
     auto timeout_ns = timeout_nanoseconds<UsageError>(timeout, "taskfarm: TaskOptions::timeout");
     TaskSpec spec{0, code.invoker, code.function.module, code.function.offset, static_cast<std::uint32_t>(retries), 1,
-                  timeout_ns, elements, options.priority, resource_request(options.resources), std::move(args)};
+                  timeout_ns, elements, options.priority, resource_request(options.resources), {}, std::move(args)};
 
+    for (const auto& input : inputs)
+        if (input->core.get() != this)
+            throw UsageError("taskfarm: a Future passed as an argument belongs to another farm (one that has shut "
+                             "down?): a task can only take the results of its own farm's tasks");
+    std::vector<std::shared_ptr<TaskState>> let_go;  // destroyed after the lock is released
     std::unique_lock lock(mutex_);
     if (closed_) throw UsageError("taskfarm: submit after the farm has shut down");
     // A chunk's elements take the ids right after it, so that a worker knows each one's id
@@ -63,7 +68,14 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     if (progress_) progress_->submitted(elements > 0 ? elements : 1);
     TaskKey key;
     if (journal_) {
-        key = key_of(spec);
+        std::vector<TaskKey> input_keys;
+        for (const auto& input : inputs) {
+            auto& source = input->chunk ? *input->chunk : *input;
+            auto source_key = source.more().journal_key.value_or(TaskKey{});
+            input_keys.push_back(input->chunk ? element_key(source_key, input->index) : source_key);
+        }
+        key = key_of(spec, input_keys);
+        task->more().journal_key = key;
         if (complete_from_journal(*task, key)) return task;
     }
 
@@ -72,10 +84,12 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
             complete(*task, TaskStatus::error, unsatisfiable_failure(spec.resources, own_rank(), host_name()));
             return task;
         }
+        std::vector<std::span<const char>> input_bytes;
+        if (!inline_inputs(*task, inputs, input_bytes)) return task;
         if (journal_) journal_->record_started(key);
         lock.unlock();  // the task runs without it: other client threads go on meanwhile
         for (;;) {
-            auto attempt = run_inline(spec);
+            auto attempt = run_inline(spec, input_bytes);
             if (runs_again(attempt, spec)) {
                 ++spec.attempt;
                 continue;
@@ -90,26 +104,138 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
         }
     }
 
+    if (!inputs.empty() && !add_inputs(*task, spec, inputs)) {
+        let_go = take_let_go();
+        return task;
+    }
+    for (const auto& input : inputs) {
+        auto& dependents = input->more().dependents;
+        // An input many tasks take (a table every task reads) would collect a weak pointer per
+        // task for ever: the dead ones go whenever the list doubles.
+        if (dependents.size() >= 64 && (dependents.size() & (dependents.size() - 1)) == 0)
+            std::erase_if(dependents, [](const auto& dependent) { return dependent.expired(); });
+        dependents.push_back(task);
+    }
     live_.emplace(task->id, task.get());
     if (journal_) journal_keys_.emplace(task->id, key);
     transport_->post(scheduler_rank, Submit{std::move(spec)});
     return task;
 }
 
+namespace {
+// The task whose messages decide this one's fate: itself, or for an element its chunk.
+TaskState& carrier(TaskState& task) { return task.chunk ? *task.chunk : task; }
+
+// Where the outcome of element `element` (0: the whole task) of a done, uncancelled task
+// lies: true and its result's bytes, or false and a failure record.
+std::pair<bool, std::span<const char>> outcome_of(TaskState& source, std::uint32_t element,
+                                                  std::vector<ElementResult>& elements) {
+    if (source.status == TaskStatus::error) return {false, source.payload};
+    if (element == 0) return {true, source.payload};
+    if (elements.empty())
+        for_each_outcome(source.payload, [&](const OutcomePlace& at) { elements.push_back({at.ok, at.offset, at.size}); });
+    if (element > elements.size()) return {false, {}};
+    const auto& at = elements[element - 1];
+    return {at.ok, std::span<const char>(source.payload).subspan(at.offset, at.size)};
+}
+}  // namespace
+
+bool ClientCore::add_inputs(TaskState& task, TaskSpec& spec, const std::vector<std::shared_ptr<TaskState>>& inputs) {
+    for (const auto& input : inputs) {
+        auto& source = carrier(*input);
+        if (input->status == TaskStatus::cancelled || source.status == TaskStatus::cancelled) {
+            complete(task, TaskStatus::cancelled, {});  // as dask: what needs a cancelled future is cancelled
+            return false;
+        }
+        if (source.status == TaskStatus::error) {  // it would fail on a worker just the same
+            complete(task, TaskStatus::error, dependency_failure(source.payload, input->id));
+            return false;
+        }
+        std::int32_t holder = -1;  // the scheduler knows it
+        if (source.status == TaskStatus::value && source.holder < first_worker_rank) {
+            holder = client_rank;  // done before this run (the journal's): only this client has it
+            served_.emplace(source.id, &source);
+        }
+        spec.inputs.push_back({source.id, input->chunk ? input->index + 1 : 0, holder});
+    }
+    task.more().inputs = inputs;
+    return true;
+}
+
+bool ClientCore::inline_inputs(TaskState& task, const std::vector<std::shared_ptr<TaskState>>& inputs,
+                               std::vector<std::span<const char>>& bytes) {
+    for (const auto& input : inputs) {
+        auto& source = carrier(*input);
+        if (input->status == TaskStatus::cancelled || source.status == TaskStatus::cancelled) {
+            complete(task, TaskStatus::cancelled, {});
+            return false;
+        }
+        auto [ok, outcome] = outcome_of(source, input->chunk ? input->index + 1 : 0, source.more().elements);
+        if (!ok) {
+            complete(task, TaskStatus::error,
+                     outcome.empty() ? missing_input_failure(input->id, "has no outcome in its chunk's result", own_rank(),
+                                                             host_name())
+                                     : dependency_failure(outcome, input->id));
+            return false;
+        }
+        bytes.push_back(outcome);
+    }
+    return true;
+}
+
+void ClientCore::serve_input(int source, const FetchInput& wanted) {
+    auto id = wanted.task + wanted.element;
+    auto served = served_.find(wanted.task);
+    if (served == served_.end()) {
+        transport_->post(source, Input{wanted.task, wanted.element, Outcome::error,
+                                       missing_input_failure(id, "is no longer kept by the client", own_rank(), host_name())});
+        return;
+    }
+    auto& task = *served->second;
+    auto [ok, outcome] = outcome_of(task, wanted.element, task.more().elements);
+    Bytes payload = outcome.empty() && !ok ? missing_input_failure(id, "has no outcome in its chunk's result", own_rank(),
+                                                                   host_name())
+                                           : Bytes(outcome.begin(), outcome.end());
+    transport_->post(source, Input{wanted.task, wanted.element, ok ? Outcome::value : Outcome::error, std::move(payload)});
+}
+
+void ClientCore::cancel_dependents(TaskState& task) {
+    // Iterative, so that a chain of 10 000 tasks is cancelled without 10 000 nested calls.
+    std::vector<TaskState*> cancelling{&task};
+    while (!cancelling.empty()) {
+        auto* next = cancelling.back();
+        cancelling.pop_back();
+        if (!next->extras) continue;
+        for (auto& weak : std::exchange(next->extras->dependents, {})) {
+            auto dependent = weak.lock();
+            if (!dependent) continue;
+            let_go_.push_back(dependent);  // the last reference may be this one: let go after the unlock
+            if (dependent->status != TaskStatus::pending) continue;
+            complete(*dependent, TaskStatus::cancelled, {});
+            if (transport_ && !closed_) transport_->post(scheduler_rank, Release{dependent->id});
+            cancelling.push_back(dependent.get());
+        }
+    }
+}
+
 // Inline, a task with a timeout that is not isolated runs on a thread of its own, so that
 // the client can stop waiting at the limit, as a worker does: the thread cannot be stopped,
 // so it is given up and runs on (with its copy of the task) until the process ends.
-AttemptResult ClientCore::run_inline(const TaskSpec& spec) {
+AttemptResult ClientCore::run_inline(const TaskSpec& spec, std::span<const std::span<const char>> inputs) {
     auto limit_ns = time_limit_ns(spec);
-    if (options_.isolate || limit_ns == 0) return run_attempt(spec, options_);
+    if (options_.isolate || limit_ns == 0) return run_attempt(spec, options_, inputs);
     struct Shared {
         std::mutex mutex;
         std::condition_variable done;
         std::optional<AttemptResult> result;
     };
     auto shared = std::make_shared<Shared>();
-    std::thread runner([shared, spec, options = options_] {
-        auto result = run_attempt(spec, options);
+    // The thread may be given up and outlive this call: it gets copies of the inputs' bytes.
+    std::vector<Bytes> input_copies;
+    for (auto input : inputs) input_copies.emplace_back(input.begin(), input.end());
+    std::thread runner([shared, spec, options = options_, input_copies = std::move(input_copies)] {
+        std::vector<std::span<const char>> input_spans(input_copies.begin(), input_copies.end());
+        auto result = run_attempt(spec, options, input_spans);
         std::lock_guard lock(shared->mutex);
         shared->result = std::move(result);
         shared->done.notify_one();
@@ -168,7 +294,13 @@ std::vector<std::shared_ptr<TaskState>> ClientCore::submit_chunk(const TaskCode&
 }
 
 void ClientCore::on_message(int source, Message&& message) {
+    std::vector<std::shared_ptr<TaskState>> let_go;  // destroyed after the lock is released
     std::lock_guard lock(mutex_);
+    struct LetGoAtEnd {
+        ClientCore& core;
+        std::vector<std::shared_ptr<TaskState>>& into;
+        ~LetGoAtEnd() { into = core.take_let_go(); }
+    } at_end{*this, let_go};
     // A worker declared lost may wake up and speak again: what it says no longer counts.
     if (std::find(lost_workers_.begin(), lost_workers_.end(), source) != lost_workers_.end()) return;
     std::visit(
@@ -176,6 +308,8 @@ void ClientCore::on_message(int source, Message&& message) {
             using M = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<M, WorkerLost>) {
                 worker_lost(m.worker);
+            } else if constexpr (std::is_same_v<M, FetchInput>) {
+                serve_input(source, m);
             } else if constexpr (std::is_same_v<M, Started>) {
                 if (auto key = journal_keys_.find(m.task); key != journal_keys_.end()) journal_->record_started(key->second);
             } else if constexpr (std::is_same_v<M, Finished> || std::is_same_v<M, Fetched>) {
@@ -189,7 +323,8 @@ void ClientCore::on_message(int source, Message&& message) {
                 if (it == live_.end()) {  // nobody holds a Future for it any more
                     if constexpr (std::is_same_v<M, Finished>) {
                         if (auto unowned = unowned_.find(m.task); unowned != unowned_.end()) {
-                            auto elements = unowned->second;
+                            auto elements = unowned->second.elements;
+                            for (auto& input : unowned->second.inputs) let_go_.push_back(std::move(input));
                             unowned_.erase(unowned);
                             unowned_task_ended(source, m.task, elements, m);
                         }
@@ -235,7 +370,8 @@ void ClientCore::unowned_task_ended(int source, TaskId task, std::uint32_t eleme
                   : finished.outcome == Outcome::held ? TaskStatus::held
                                                       : TaskStatus::error;
     if (progress_) count_progress(status, elements, finished.payload, false);
-    if (status == TaskStatus::held && !closed_) transport_->post(scheduler_rank, Release{task});  // nobody will fetch it
+    // Its worker keeps every outcome until released, and nobody will fetch this one.
+    if (source >= first_worker_rank && !closed_) transport_->post(scheduler_rank, Release{task});
     say_if_failed(task, source, elements, status, finished.payload);
 }
 
@@ -271,6 +407,8 @@ void ClientCore::say_if_failed(TaskId task, int rank, std::uint32_t elements, Ta
 void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal) {
     task.status = status;
     task.payload = std::move(payload);
+    if (task.extras)  // its inputs are not needed any more (they are released if nobody else holds them)
+        for (auto& input : std::exchange(task.extras->inputs, {})) let_go_.push_back(std::move(input));
     if (progress_) count_progress(task.status, task.elements, task.payload, from_journal);
     if (task.keep_running)
         say_if_failed(task.id, task.holder < 0 ? own_rank() : task.holder, task.elements, task.status, task.payload);
@@ -291,11 +429,6 @@ void ClientCore::count_progress(TaskStatus status, std::uint32_t elements, std::
     succeeded = std::min(succeeded, tasks);
     progress_->finished(succeeded, tasks - succeeded, from_journal);
 }
-
-namespace {
-// The task whose messages decide this one's fate: itself, or for an element its chunk.
-TaskState& carrier(TaskState& task) { return task.chunk ? *task.chunk : task; }
-}  // namespace
 
 void ClientCore::read_elements(TaskState& chunk) {
     auto& elements = chunk.more().elements;
@@ -396,12 +529,15 @@ void ClientCore::cancel(TaskState& task) {
         changed_.notify_all();
         return;
     }
+    std::vector<std::shared_ptr<TaskState>> let_go;  // destroyed after the lock is released
     {
         std::lock_guard lock(mutex_);
         if (task.status == TaskStatus::cancelled) return;
-        bool kept_somewhere = task.status == TaskStatus::pending || task.status == TaskStatus::held;
+        bool kept_somewhere = task.status == TaskStatus::pending || task.holder >= first_worker_rank;
+        cancel_dependents(task);  // their Releases first: the scheduler then drops them before this one
         complete(task, TaskStatus::cancelled, {});
         if (transport_ && kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
+        let_go = take_let_go();
     }
     changed_.notify_all();
 }
@@ -446,12 +582,18 @@ void ClientCore::forget(TaskState& task) {
     if (!transport_ || task.chunk) return;  // an element lets go of its chunk as it is destroyed
     std::lock_guard lock(mutex_);
     live_.erase(task.id);
+    served_.erase(task.id);
     if (task.keep_running && task.status == TaskStatus::pending && !closed_) {
-        unowned_.emplace(task.id, task.elements);  // it runs on; its result is still journaled
+        // It runs on; its result is still journaled, and its inputs are kept until it is done.
+        unowned_.emplace(task.id, Unowned{task.elements, task.extras ? std::move(task.extras->inputs)
+                                                                     : std::vector<std::shared_ptr<TaskState>>{}});
         return;
     }
     journal_keys_.erase(task.id);  // nobody waits for it: it need not be journaled
-    bool kept_somewhere = task.status == TaskStatus::pending || task.status == TaskStatus::held;
+    // Pending: cancel it. Done on a worker: that worker keeps its outcome until now. (Cancelled
+    // ones were released then; one the scheduler failed, or from the journal, is kept nowhere.)
+    bool kept_somewhere = task.status == TaskStatus::pending ||
+                          (task.status != TaskStatus::cancelled && task.holder >= first_worker_rank);
     if (kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
 }
 

@@ -69,6 +69,12 @@ struct TaskState {
     struct Extras {
         std::vector<Watcher> watchers;
         std::vector<ElementResult> elements;
+        // Task graphs: the tasks whose results this one takes as Future arguments, kept alive
+        // (so not released) until it is done; and the tasks that take this one's, which a
+        // cancel() here cancels too.
+        std::vector<std::shared_ptr<TaskState>> inputs;
+        std::vector<std::weak_ptr<TaskState>> dependents;
+        std::optional<TaskKey> journal_key;  // while a journal is kept: what it is, for the keys of its dependents
     };
     std::unique_ptr<Extras> extras;
     Extras& more() {
@@ -123,7 +129,22 @@ public:
 
 private:
     void on_message(int source, Message&& message);
-    AttemptResult run_inline(const TaskSpec& spec);
+    AttemptResult run_inline(const TaskSpec& spec, std::span<const std::span<const char>> inputs = {});
+    // A task with Future arguments (inputs), under mutex_: fills in spec.inputs, and says
+    // whether it can be sent. It is not when an input failed or was cancelled already (then
+    // the task is completed here, as failed or cancelled, without running).
+    bool add_inputs(TaskState& task, TaskSpec& spec, const std::vector<std::shared_ptr<TaskState>>& inputs);
+    // Inline: the bytes of each input (which are all done), or false when one failed or was
+    // cancelled (the task is then completed so).
+    bool inline_inputs(TaskState& task, const std::vector<std::shared_ptr<TaskState>>& inputs,
+                       std::vector<std::span<const char>>& bytes);
+    // A worker asks for an input only this client holds (a result from the journal).
+    void serve_input(int source, const FetchInput& wanted);
+    // Cancels the tasks that take this one's result, and theirs (cancel()). Needs mutex_ held.
+    void cancel_dependents(TaskState& task);
+    // TaskStates let go of under mutex_ (a finished task's inputs): destroyed after it is
+    // unlocked, since the last reference's destructor takes mutex_ (forget).
+    std::vector<std::shared_ptr<TaskState>> take_let_go() { return std::exchange(let_go_, {}); }
     // From the journal: the task's result if an earlier run finished it, or its failure if
     // it is poison. Needs mutex_ held.
     bool complete_from_journal(TaskState& task, const TaskKey& key);
@@ -166,7 +187,14 @@ private:
     std::unordered_map<TaskId, TaskState*> live_;  // tasks with a Future, by id
     // Tasks left to run by fire_and_forget whose last Future is gone: id -> elements (0 for a
     // plain task), until their outcome arrives.
-    std::unordered_map<TaskId, std::uint32_t> unowned_;
+    struct Unowned {
+        std::uint32_t elements;
+        std::vector<std::shared_ptr<TaskState>> inputs;  // kept until it is done, as a Future would
+    };
+    std::unordered_map<TaskId, Unowned> unowned_;
+    // Results only this client holds (from the journal) that a task sent out needs: by id.
+    std::unordered_map<TaskId, TaskState*> served_;
+    std::vector<std::shared_ptr<TaskState>> let_go_;
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ProgressReport> progress_;
     std::unordered_map<TaskId, TaskKey> journal_keys_;  // tasks sent out, while a journal is kept

@@ -36,6 +36,26 @@ Bytes encode_timeout(std::uint64_t ran_ns, std::uint64_t limit_ns, std::int32_t 
                            own_rank(), host_name(), attempts, TaskError::Cause::timeout});
 }
 
+Bytes dependency_failure(std::span<const char> input_failure, TaskId input) {
+    TaskFailure failure;
+    try {
+        failure = decode_failure(input_failure);
+    } catch (const ProtocolError& e) {
+        return missing_input_failure(input, std::string("its failure record does not decode: ") + e.what(), own_rank(),
+                                     host_name());
+    }
+    if (failure.cause == TaskError::Cause::dependency) return encode_failure(failure);
+    failure.message = "its input, task " + std::to_string(input) + ", failed (" + std::string(taskfarm::to_string(failure.cause)) +
+                      "): " + failure.message;
+    failure.cause = TaskError::Cause::dependency;
+    return encode_failure(failure);
+}
+
+Bytes missing_input_failure(TaskId input, const std::string& why, std::int32_t rank, const std::string& host) {
+    return encode_failure({"taskfarm::MissingInput", "its input, task " + std::to_string(input) + ", " + why, rank, host, 1,
+                           TaskError::Cause::dependency});
+}
+
 void throw_failure(std::span<const char> encoded, TaskId task) {
     auto failure = decode_failure(encoded);
     throw TaskError(failure.type_name, failure.message, failure.rank, failure.host, task, failure.attempts, failure.cause);

@@ -37,6 +37,15 @@ struct TaskFailure {
 Bytes encode_failure(const TaskFailure& failure);
 TaskFailure decode_failure(std::span<const char> bytes);
 
+// The failure of a task that does not run because its input, task `input`, failed as
+// `input_failure` says (dask passes the input's exception on): the input's error, its type,
+// rank and host, with a message that names the input. A failure that was itself a
+// dependency's is kept as it is, so that a long chain names its first failure, not every link.
+Bytes dependency_failure(std::span<const char> input_failure, TaskId input);
+// The failure of a task whose input, task `input`, is gone or never came: `why` says what
+// happened to it; rank and host are the rank's that found out.
+Bytes missing_input_failure(TaskId input, const std::string& why, std::int32_t rank, const std::string& host);
+
 // Throws the TaskError that an encoded failure of task `task` describes (ProtocolError if
 // the bytes are not a failure record).
 [[noreturn]] void throw_failure(std::span<const char> encoded, TaskId task);

@@ -244,7 +244,7 @@ std::optional<RecordHead> decode_record_head(std::span<const char> bytes) {
     return RecordHead{load<std::uint64_t>(bytes.data() + 4), load<std::uint64_t>(bytes.data() + 12)};
 }
 
-TaskKey key_of(const TaskSpec& spec) {
+TaskKey key_of(const TaskSpec& spec, std::span<const TaskKey> inputs) {
     // Two FNV-1a hashes from different starting points: 128 bits, so that millions of
     // tasks do not collide.
     auto hash = [&](std::uint64_t seed) {
@@ -252,8 +252,14 @@ TaskKey key_of(const TaskSpec& spec) {
         seed = fnv1a_of(spec.module, seed);
         seed = fnv1a_of(spec.offset, seed);
         seed = fnv1a_of(spec.elements, seed);
+        for (const auto& input : inputs) seed = fnv1a_of(input.low, fnv1a_of(input.high, seed));
         return fnv1a(std::string_view(spec.args.data(), spec.args.size()), seed);
     };
+    return {hash(fnv1a_seed), hash(0x9e3779b97f4a7c15ull)};
+}
+
+TaskKey element_key(const TaskKey& chunk, std::uint32_t index) {
+    auto hash = [&](std::uint64_t seed) { return fnv1a_of(index, fnv1a_of(chunk.low, fnv1a_of(chunk.high, seed))); };
     return {hash(fnv1a_seed), hash(0x9e3779b97f4a7c15ull)};
 }
 

@@ -52,8 +52,12 @@ struct TaskKeyHash {
     std::size_t operator()(const TaskKey& key) const { return key.low; }
 };
 
-// What a task is: its function and its serialized arguments (and, for a map's chunk, its size).
-TaskKey key_of(const TaskSpec& spec);
+// What a task is: its function and its serialized arguments (and, for a map's chunk, its
+// size), and what its inputs are (their keys, in the order of spec.inputs): the same call on
+// the results of other tasks is another task.
+TaskKey key_of(const TaskSpec& spec, std::span<const TaskKey> inputs = {});
+// What element `index` of the chunk with key `chunk` is, as an input.
+TaskKey element_key(const TaskKey& chunk, std::uint32_t index);
 
 // The framing of one record, apart from the file (tested on its own).
 struct RecordHead {

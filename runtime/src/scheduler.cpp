@@ -38,6 +38,14 @@ struct Performer {
         transport.post(client_rank, WorkerLost{a.worker});
     }
     void perform(FailTask& a) const {
+        if (!a.dependency.empty()) {
+            transport.post(client_rank, Finished{a.task, Outcome::error,
+                                                 encode_failure({"taskfarm::DependencyError", "it did not run: " + a.dependency,
+                                                                 own_rank(), host_name(),
+                                                                 static_cast<std::int32_t>(a.attempts),
+                                                                 TaskError::Cause::dependency})});
+            return;
+        }
         if (a.unsatisfiable) {
             transport.post(client_rank, Finished{a.task, Outcome::error, unsatisfiable_failure(a.resources, own_rank(), host_name())});
             return;

@@ -43,8 +43,119 @@ void SchedulerState::task_submitted(TaskSpec spec) {
         actions_.push_back(FailTask{spec.task, -1, spec.attempt, true, spec.resources});
         return;
     }
+    // Its inputs: held by a worker (or, from the journal, the client) already, or still to
+    // come from a task the scheduler knows. Any other is gone: it failed here, or its
+    // worker was lost (the client keeps an input's task alive while a task needs it).
+    std::size_t missing = 0;
+    for (const auto& input : spec.inputs) {
+        if (input.holder >= 0 || holder_.count(input.task)) continue;
+        if (!pending(input.task)) {
+            actions_.push_back(FailTask{spec.task, -1, spec.attempt, false, {},
+                                        "its input, task " + std::to_string(input.task + input.element) +
+                                            ", has no result to give: it failed before it ran, or the worker that "
+                                            "held its result was lost"});
+            return;
+        }
+        auto& waiters = waiters_[input.task];
+        if (waiters.empty() || waiters.back() != spec.task) {
+            waiters.push_back(spec.task);
+            ++missing;
+        }
+    }
+    if (missing > 0) {
+        auto task = spec.task;
+        waiting_.emplace(task, Waiting{std::move(spec), missing});
+        return;
+    }
     queue_.push(std::move(spec));
     dispatch();
+}
+
+void SchedulerState::input_done(TaskId done, int holder, const std::string& why_not) {
+    auto it = waiters_.find(done);
+    if (it == waiters_.end()) return;
+    if (holder < 0) return fail_waiters(done, why_not);
+    auto waiters = std::move(it->second);
+    waiters_.erase(it);
+    for (auto task : waiters) {
+        auto waiting = waiting_.find(task);
+        if (waiting == waiting_.end() || --waiting->second.missing > 0) continue;  // released, or more to come
+        auto spec = std::move(waiting->second.spec);
+        waiting_.erase(waiting);
+        queue_.push(std::move(spec));
+    }
+}
+
+void SchedulerState::fail_waiters(TaskId failed, const std::string& why) {
+    // Iterative: a chain of 10 000 waiting tasks fails without 10 000 nested calls. Every
+    // task that fails names the same first cause, so no message grows with the chain.
+    auto text = "task " + std::to_string(failed) + ", which it needs (directly or through its inputs), " + why;
+    std::vector<TaskId> failing{failed};
+    while (!failing.empty()) {
+        auto id = failing.back();
+        failing.pop_back();
+        auto it = waiters_.find(id);
+        if (it == waiters_.end()) continue;
+        auto waiters = std::move(it->second);
+        waiters_.erase(it);
+        for (auto task : waiters) {
+            auto waiting = waiting_.find(task);
+            if (waiting == waiting_.end()) continue;
+            auto attempt = waiting->second.spec.attempt;
+            waiting_.erase(waiting);
+            if (released_.erase(task) == 0) actions_.push_back(FailTask{task, -1, attempt, false, {}, text});
+            failing.push_back(task);
+        }
+    }
+}
+
+void SchedulerState::inputs_lost(const std::unordered_set<TaskId>& gone, int lost_worker) {
+    auto needs_gone = [&](const TaskSpec& spec) {
+        return std::any_of(spec.inputs.begin(), spec.inputs.end(),
+                           [&](const TaskInput& input) { return input.holder < 0 && gone.count(input.task); }) ||
+               std::any_of(spec.inputs.begin(), spec.inputs.end(),
+                           [&](const TaskInput& input) { return input.holder == lost_worker; });
+    };
+    auto why = "was held on worker rank " + std::to_string(lost_worker) + ", which was declared lost";
+    std::vector<std::pair<TaskId, std::uint32_t>> failed;
+    for (auto& spec : queue_.take_if(needs_gone)) failed.emplace_back(spec.task, spec.attempt);
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+        if (!needs_gone(it->second.spec)) {
+            ++it;
+            continue;
+        }
+        failed.emplace_back(it->first, it->second.spec.attempt);
+        it = waiting_.erase(it);
+    }
+    for (auto& [task, placement] : running_) {  // sent to another worker, which would wait for ever
+        if (std::find(placement.input_holders.begin(), placement.input_holders.end(), lost_worker) ==
+            placement.input_holders.end())
+            continue;
+        if (released_.insert(task).second) {
+            failed.emplace_back(task, placement.attempt);
+            actions_.push_back(ReleaseResult{placement.worker, task});  // it drops the task, or its result
+        }
+    }
+    std::sort(failed.begin(), failed.end());
+    for (auto& [task, attempt] : failed) {
+        avoid_.erase(task);
+        if (running_.count(task) == 0 && released_.erase(task) > 0) continue;  // the client let it go already
+        actions_.push_back(FailTask{task, -1, attempt, false, {}, "an input it needs " + why});
+        fail_waiters(task, "did not run: an input it needs " + why);
+    }
+}
+
+bool SchedulerState::fill_holders(TaskSpec& spec, std::vector<int>& holders) const {
+    for (auto& input : spec.inputs) {
+        if (input.holder < 0) {
+            auto held = holder_.find(input.task);
+            if (held == holder_.end()) return false;
+            input.holder = held->second;
+        }
+        if (find_worker(input.holder) && std::find(holders.begin(), holders.end(), input.holder) == holders.end())
+            holders.push_back(input.holder);
+    }
+    return true;
 }
 
 void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time) {
@@ -62,6 +173,8 @@ void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::
         if (released) actions_.push_back(ReleaseResult{worker, task});
         else holder_.emplace(task, worker);
     }
+    input_done(task, held && !released ? worker : -1,
+               released ? "was cancelled" : "was dropped by its worker before it ran");
     dispatch();
 }
 
@@ -97,6 +210,7 @@ void SchedulerState::fail_unsatisfiable() {
     for (auto& spec : queue_.take_unsatisfiable(no_live_worker_has)) {
         avoid_.erase(spec.task);
         if (released_.erase(spec.task) == 0) actions_.push_back(FailTask{spec.task, -1, spec.attempt, true, spec.resources});
+        fail_waiters(spec.task, "cannot run: no live worker has the resources it asks for");
     }
 }
 
@@ -118,6 +232,10 @@ void SchedulerState::task_released(TaskId task) {
         actions_.push_back(ReleaseResult{running->second.worker, task});
     } else if (queue_.contains(task)) {
         released_.insert(task);  // dropped when it comes to the head of its group
+    } else if (waiting_.erase(task) > 0) {
+        // Let go while waiting for its inputs: it is simply forgotten (the lists of waiters it
+        // is on skip it). Tasks waiting for it fail, as for a task cancelled in the queue.
+        fail_waiters(task, "was cancelled");
     }
     // Otherwise the task finished with its result sent inline: nothing is kept anywhere.
 }
@@ -185,9 +303,11 @@ void SchedulerState::lose(Worker& worker) {
     for (const auto& [task, placement] : running_)
         if (placement.worker == worker.rank) stranded.emplace_back(task, placement);
     std::sort(stranded.begin(), stranded.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    std::vector<TaskId> stranded_failed;  // will never have a result
     for (const auto& [task, placement] : stranded) {
         auto copy = rerunnable_.find(task);
         bool wanted = released_.erase(task) == 0;
+        if (!wanted || copy == rerunnable_.end()) stranded_failed.push_back(task);
         if (wanted && copy != rerunnable_.end()) {
             auto spec = std::move(copy->second);
             ++spec.attempt;  // the lost run counts as one
@@ -201,9 +321,17 @@ void SchedulerState::lose(Worker& worker) {
     }
     in_flight_ -= worker.in_flight;
     worker.in_flight = 0;
-    std::erase_if(holder_, [&](auto& held) { return held.second == worker.rank; });
+    std::unordered_set<TaskId> gone;
+    std::erase_if(holder_, [&](auto& held) {
+        if (held.second != worker.rank) return false;
+        gone.insert(held.first);
+        return true;
+    });
     // LoseWorker first: the client must know before it reads the failures that name it.
     actions_.insert(actions_.end() - static_cast<std::ptrdiff_t>(lost.tasks_failed), lost);
+    for (auto task : stranded_failed)
+        fail_waiters(task, "did not finish: it was on worker rank " + std::to_string(worker.rank) + ", which was declared lost");
+    inputs_lost(gone, worker.rank);
     if (live_workers_ > 0) fail_unsatisfiable();  // what only this worker could run
     dispatch();
 }
@@ -296,22 +424,30 @@ void SchedulerState::dispatch() {
         if (released_.erase(task) > 0) {  // cancelled before it was sent
             avoid_.erase(task);
             queue_.take(*head);
+            fail_waiters(task, "was cancelled");
             continue;
         }
         if (live_workers_ == 0) {  // every worker was lost: nothing will ever run it
             actions_.push_back(FailTask{task, -1, head->attempt});
             avoid_.erase(task);
             queue_.take(*head);
+            fail_waiters(task, "could not run: every worker was lost");
             continue;
         }
         auto* worker = place(*head);  // best() found one for it, and nothing changed since
         if (!worker) return;
         avoid_.erase(task);
         auto spec = queue_.take(*head);
+        std::vector<int> input_holders;
+        if (!fill_holders(spec, input_holders)) {  // cannot happen: lost inputs fail their tasks (inputs_lost)
+            actions_.push_back(FailTask{task, -1, spec.attempt, false, {}, "an input it needs has no result"});
+            fail_waiters(task, "did not run: an input it needs has no result");
+            continue;
+        }
         ++worker->in_flight;
         ++in_flight_;
         for (const auto& [name, amount] : spec.resources) worker->free[name] -= amount;
-        running_.emplace(task, Placement{worker->rank, spec.attempt, spec.resources});
+        running_.emplace(task, Placement{worker->rank, spec.attempt, spec.resources, std::move(input_holders)});
         if (liveness_.timeout.count() > 0 && has_runs_left(spec.attempt, spec.retries)) rerunnable_.emplace(task, spec);
         actions_.push_back(SendTask{worker->rank, std::move(spec)});
     }

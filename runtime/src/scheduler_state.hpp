@@ -51,12 +51,15 @@ struct LoseWorker {
 // A task that will not run: its worker was lost (worker >= 0) with no runs left, or no worker
 // is left to run it (worker = -1), or no worker has the resources it asks for, nor ever will
 // (unsatisfiable). The client is sent its failure.
+// Also a task whose input will never be there (dependency: what happened to it, in words):
+// the input failed here, or was released, or was held on a worker that was lost.
 struct FailTask {
     TaskId task;
     int worker;
     std::uint32_t attempts;
     bool unsatisfiable = false;
     ResourceRequest resources{};  // what it asked for, when unsatisfiable
+    std::string dependency{};
     friend bool operator==(const FailTask&, const FailTask&) = default;
 };
 // The client is done but a worker was lost (a lost rank never reaches the shutdown
@@ -126,6 +129,8 @@ public:
     std::size_t in_flight(int worker) const;
     std::size_t window(int worker) const;
     std::size_t results_held() const { return holder_.size(); }
+    // Tasks submitted whose inputs are not all done yet.
+    std::size_t waiting_for_inputs() const { return waiting_.size(); }
 
 private:
     struct Worker {
@@ -143,7 +148,24 @@ private:
         int worker;
         std::uint32_t attempt;
         ResourceRequest resources;
+        std::vector<int> input_holders;  // the ranks it fetches inputs from
     };
+    // A task whose inputs are not all done: how many of the tasks it needs are still to finish.
+    struct Waiting {
+        TaskSpec spec;
+        std::size_t missing;
+    };
+    bool pending(TaskId task) const { return queue_.contains(task) || running_.count(task) || waiting_.count(task); }
+    // Task `done` finished (its result kept by `holder`) or will never have a result (-1):
+    // the tasks waiting for it go ahead, or fail.
+    void input_done(TaskId done, int holder, const std::string& why_not = {});
+    // Task `failed` will never have a result, for the reason `why`: every task waiting for it,
+    // directly or through other waiting tasks, fails (FailTask with dependency).
+    void fail_waiters(TaskId failed, const std::string& why);
+    // The results in `gone` (held on a lost worker) are gone: the tasks that need them fail.
+    void inputs_lost(const std::unordered_set<TaskId>& gone, int lost_worker);
+    // Fills in the holder of each input for a Run. False if one has none (it is gone).
+    bool fill_holders(TaskSpec& spec, std::vector<int>& holders) const;
     void dispatch();
     // The worker a queued task should go to now: room in its window (within its share) and
     // the resources it asks for free; for a retry, not the worker it failed on when another
@@ -186,6 +208,8 @@ private:
     std::unordered_map<TaskId, int> holder_;    // task → worker that keeps its result
     std::unordered_set<TaskId> released_;       // released while queued or running
     std::unordered_map<TaskId, int> avoid_;     // a retried task → the worker it failed on
+    std::unordered_map<TaskId, Waiting> waiting_;               // tasks whose inputs are not all done
+    std::unordered_map<TaskId, std::vector<TaskId>> waiters_;   // a task → the tasks waiting for it
     bool stopped_ = false;
     Clock::time_point stopped_at_{};  // when the shutdown came, as of the last time_passed
     int stop_status_ = 0;

@@ -78,4 +78,21 @@ std::vector<TaskSpec> TaskQueue::take_unsatisfiable(const std::function<bool(con
     return taken;
 }
 
+std::vector<TaskSpec> TaskQueue::take_if(const std::function<bool(const TaskSpec&)>& drop) {
+    std::vector<TaskSpec> taken;
+    for (auto& [request, group] : groups_)
+        for (auto& [priority, tasks] : group)
+            for (auto it = tasks.begin(); it != tasks.end();) {
+                if (!drop(*it)) {
+                    ++it;
+                    continue;
+                }
+                taken.push_back(std::move(*it));
+                it = tasks.erase(it);
+            }
+    size_ -= taken.size();
+    std::sort(taken.begin(), taken.end(), [](const TaskSpec& a, const TaskSpec& b) { return a.task < b.task; });
+    return taken;
+}
+
 }  // namespace taskfarm::detail

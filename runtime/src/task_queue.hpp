@@ -36,6 +36,10 @@ public:
     // meet, in id order.
     std::vector<TaskSpec> take_unsatisfiable(const std::function<bool(const ResourceRequest&)>& cannot_run);
 
+    // Takes out every task for which `drop` holds, in id order. A look at every task: for rare
+    // events (a worker that held their inputs was lost).
+    std::vector<TaskSpec> take_if(const std::function<bool(const TaskSpec&)>& drop);
+
 private:
     // Within a group: by priority, highest first; each priority in id order. The level of
     // no request and priority 0 stays when it runs empty, so that the common case allocates

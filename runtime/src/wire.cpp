@@ -94,6 +94,12 @@ void put_spec(Writer& w, TaskSpec& spec) {
         w.put(name);
         w.put(amount);
     }
+    w.put(static_cast<std::uint32_t>(spec.inputs.size()));
+    for (const auto& input : spec.inputs) {
+        w.put(input.task);
+        w.put(input.element);
+        w.put(input.holder);
+    }
     w.put(std::move(spec.args));
 }
 
@@ -115,6 +121,16 @@ TaskSpec get_spec(Reader& r) {
         if (!(amount > 0) || !std::isfinite(amount) || (!spec.resources.empty() && !(spec.resources.back().first < name)))
             throw ProtocolError("malformed task: its resource requests are not positive amounts in name order");
         spec.resources.emplace_back(std::move(name), amount);
+    }
+    auto inputs = r.get<std::uint32_t>();
+    for (std::uint32_t i = 0; i < inputs; ++i) {
+        TaskInput input;
+        input.task = r.get<TaskId>();
+        input.element = r.get<std::uint32_t>();
+        input.holder = r.get<std::int32_t>();
+        if (input.task == 0 || input.task >= spec.task || input.holder < -1)
+            throw ProtocolError("malformed task: an input is not an earlier task, or its holder is not a rank");
+        spec.inputs.push_back(input);
     }
     spec.args = r.get_bytes();
     return spec;
@@ -157,6 +173,14 @@ void encode(Message message, Frame& frame) {
                 // no fields
             } else if constexpr (std::is_same_v<M, WorkerLost>) {
                 w.put(m.worker);
+            } else if constexpr (std::is_same_v<M, FetchInput>) {
+                w.put(m.task);
+                w.put(m.element);
+            } else if constexpr (std::is_same_v<M, Input>) {
+                w.put(m.task);
+                w.put(m.element);
+                w.put(m.outcome);
+                w.put(std::move(m.payload));
             } else {
                 static_assert(std::is_same_v<M, Shutdown> || std::is_same_v<M, Stop> || std::is_same_v<M, Failed>);
                 w.put(m.status);
@@ -230,6 +254,25 @@ std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachme
     case Kind::heartbeat: message = Heartbeat{}; break;
     case Kind::worker_lost: message = WorkerLost{r.get<std::int32_t>()}; break;
     case Kind::failed: message = Failed{r.get<std::int32_t>()}; break;
+    case Kind::fetch_input: {
+        FetchInput m;
+        m.task = r.get<TaskId>();
+        m.element = r.get<std::uint32_t>();
+        message = m;
+        break;
+    }
+    case Kind::input: {
+        Input m;
+        m.task = r.get<TaskId>();
+        m.element = r.get<std::uint32_t>();
+        auto outcome = r.get<std::uint8_t>();
+        if (outcome != static_cast<std::uint8_t>(Outcome::value) && outcome != static_cast<std::uint8_t>(Outcome::error))
+            throw ProtocolError("malformed message: an input's outcome is neither a value nor an error");
+        m.outcome = static_cast<Outcome>(outcome);
+        m.payload = r.get_bytes();
+        message = std::move(m);
+        break;
+    }
     default: throw ProtocolError("unknown message kind " + std::to_string(kind));
     }
     return {std::move(message), r.used()};

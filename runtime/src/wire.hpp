@@ -39,11 +39,22 @@ enum class Kind : std::uint8_t {
     heartbeat,   // worker → scheduler: still alive (sent when nothing else was, Options::worker_timeout)
     worker_lost, // scheduler → client: a worker was not heard from in time; what it held is gone
     failed,      // any rank → every rank: this rank failed and ends the job with this status
+    fetch_input, // worker → the rank that holds a result (a worker, or the client): send me this input
+    input,       // that rank → worker: the input asked for
 };
 
 // What a task asks of a worker's resources (TaskOptions::resources): (name, amount) pairs,
 // sorted by name, each amount more than 0. Empty for most tasks.
 using ResourceRequest = std::vector<std::pair<std::string, double>>;
+
+// A task's input: the result of an earlier task (or of one element of a map's chunk), passed
+// to it as a Future argument. The worker that runs the task gets it from its holder.
+struct TaskInput {
+    TaskId task = 0;            // the task whose result holds it: for an element, its chunk
+    std::uint32_t element = 0;  // 0: the task's whole result; i + 1: element i of the chunk
+    std::int32_t holder = -1;   // the rank that keeps it; -1 until the scheduler knows (it fills it in for Run)
+    friend bool operator==(const TaskInput&, const TaskInput&) = default;
+};
 
 struct TaskSpec {
     TaskId task = 0;
@@ -56,6 +67,7 @@ struct TaskSpec {
     std::uint32_t elements = 0;      // a map's chunk: how many elements; 0 for a plain task
     std::int32_t priority = 0;       // higher is sent first among queued tasks
     ResourceRequest resources;
+    std::vector<TaskInput> inputs;   // in the order the invoker reads them (RunContext::inputs)
     Bytes args;
     friend bool operator==(const TaskSpec&, const TaskSpec&) = default;
 };
@@ -138,8 +150,24 @@ struct Failed {
     friend bool operator==(const Failed&, const Failed&) = default;
 };
 
+// A worker needs this input for a task it was given.
+struct FetchInput {
+    TaskId task = 0;
+    std::uint32_t element = 0;  // as TaskInput::element
+    friend bool operator==(const FetchInput&, const FetchInput&) = default;
+};
+// The input asked for: its result (Outcome::value) or its failure record (Outcome::error),
+// also when the holder no longer has it.
+struct Input {
+    TaskId task = 0;
+    std::uint32_t element = 0;
+    Outcome outcome = Outcome::value;
+    Bytes payload;
+    friend bool operator==(const Input&, const Input&) = default;
+};
+
 using Message = std::variant<Submit, Run, Finished, Done, Fetch, Fetched, Release, Shutdown, Stop, Retry, Started, Drain,
-                             Heartbeat, WorkerLost, Failed>;
+                             Heartbeat, WorkerLost, Failed, FetchInput, Input>;
 
 class ProtocolError : public std::runtime_error {
 public:

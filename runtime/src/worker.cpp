@@ -35,6 +35,7 @@ struct Executor {
     std::thread thread;
     std::condition_variable work_ready;
     std::shared_ptr<const TaskSpec> next;  // given to it (Execute), not yet picked up
+    std::vector<InputBytes> next_inputs;    // with its inputs
     bool given_up = false;
 };
 
@@ -43,7 +44,7 @@ struct Executor {
 // transport, once the worker is stopping or the thread given up.
 struct WorkerShared {
     WorkerShared(Transport& worker_transport, const Options& worker_options)
-        : transport(worker_transport), options(worker_options), state(worker_options, Clock::now()) {}
+        : transport(worker_transport), options(worker_options), state(worker_options, Clock::now(), own_rank()) {}
     Transport& transport;
     const Options options;
     std::mutex mutex;
@@ -67,6 +68,7 @@ std::vector<std::shared_ptr<Executor>>::iterator find_executor(WorkerShared& sha
 void perform(const Shared& shared, std::unique_lock<std::mutex>&, Execute& execute) {
     auto& executor = **find_executor(*shared, execute.executor);
     executor.next = std::move(execute.spec);
+    executor.next_inputs = std::move(execute.inputs);
     executor.work_ready.notify_one();
 }
 
@@ -132,11 +134,16 @@ void serve_as_executor(const Shared& shared, const std::shared_ptr<Executor>& se
         self->work_ready.wait(lock, [&] { return state.stopping() || self->next; });
         if (state.stopping()) return;
         auto spec = std::move(self->next);
+        auto inputs = std::move(self->next_inputs);
         if (!state.attempt_started(self->id, Clock::now())) continue;  // a drain came since it was given
         carry_out(shared, lock);  // Started, when the client keeps a journal
         lock.unlock();
-        auto attempt = run_attempt(*spec, shared->options);
+        std::vector<std::span<const char>> input_spans;
+        input_spans.reserve(inputs.size());
+        for (const auto& input : inputs) input_spans.push_back(input.span());
+        auto attempt = run_attempt(*spec, shared->options, input_spans);
         spec.reset();  // before the report: a Retry then moves the task's arguments instead of copying them
+        inputs.clear();
         lock.lock();
         state.attempt_finished(self->id, std::move(attempt));
         // Given up: the watchdog reported this task long ago (the state drops this report),

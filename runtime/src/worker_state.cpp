@@ -5,6 +5,7 @@
 #include "roles.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 namespace taskfarm::detail {
@@ -33,8 +34,9 @@ TaskSpec take_spec(std::shared_ptr<TaskSpec>& spec) {
 
 }  // namespace
 
-WorkerState::WorkerState(const Options& options, Clock::time_point now)
-    : threads_per_worker_(options.threads_per_worker),
+WorkerState::WorkerState(const Options& options, Clock::time_point now, int rank)
+    : rank_(rank),
+      threads_per_worker_(options.threads_per_worker),
       isolate_(options.isolate),
       journal_(!options.journal.empty()),
       inline_result_limit_(options.inline_result_limit),
@@ -95,6 +97,8 @@ void WorkerState::received(int source, Message&& message) {
             else if constexpr (std::is_same_v<M, Release>) release(m.task);
             else if constexpr (std::is_same_v<M, Drain>) drain();
             else if constexpr (std::is_same_v<M, Stop>) stop(m.status);
+            else if constexpr (std::is_same_v<M, FetchInput>) fetch_input(source, m);
+            else if constexpr (std::is_same_v<M, Input>) input(std::move(m));
             else
                 throw ProtocolError("a worker got an unexpected message (kind " + std::to_string(message.index() + 1) +
                                     ") from rank " + std::to_string(source));
@@ -102,30 +106,140 @@ void WorkerState::received(int source, Message&& message) {
         message);
 }
 
+namespace {
+// The id the user knows an input by: an element's own (its chunk's id + 1 + its index), else the task's.
+TaskId input_id(const TaskInput& input) { return input.task + input.element; }
+}  // namespace
+
 void WorkerState::run(TaskSpec spec) {
     if (stopping_) return;
-    queue_.push_back(std::move(spec));
+    if (spec.inputs.empty()) {
+        queue_.push_back({std::move(spec), {}});
+        dispatch();
+        return;
+    }
+    auto count = spec.inputs.size();
+    Fetching fetching{{}, std::vector<InputBytes>(count), std::vector<bool>(count), 0};
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& input = spec.inputs[i];
+        if (input.holder == rank_) {  // here already: used in place
+            auto kept = held_.find(input.task);
+            if (kept == held_.end()) {
+                fetching.failed[i] = true;
+                fetching.inputs[i] = {std::make_shared<const Bytes>(missing_input_failure(
+                                          input_id(input), "was not kept on the worker that ran it", rank_, host_name())),
+                                      0, 0};
+                fetching.inputs[i].size = fetching.inputs[i].owner->size();
+                continue;
+            }
+            auto [ok, bytes] = read_input(kept->second, input.task, input.element);
+            fetching.failed[i] = !ok;
+            fetching.inputs[i] = std::move(bytes);
+            continue;
+        }
+        ++fetching.missing;
+        auto& waiting = awaited_[{input.task, input.element}];
+        if (waiting.empty()) send(input.holder, FetchInput{input.task, input.element});  // once, however many wait
+        if (waiting.empty() || waiting.back() != spec.task) waiting.push_back(spec.task);
+    }
+    if (fetching.missing == 0) return inputs_ready(std::move(spec), std::move(fetching.inputs), std::move(fetching.failed));
+    auto task = spec.task;
+    fetching.spec = std::move(spec);
+    fetching_.emplace(task, std::move(fetching));
+}
+
+void WorkerState::input(Input&& arrived) {
+    if (stopping_) return;
+    auto waiting = awaited_.find({arrived.task, arrived.element});
+    if (waiting == awaited_.end()) return;  // every task that wanted it was released meanwhile
+    auto tasks = std::move(waiting->second);
+    awaited_.erase(waiting);
+    InputBytes bytes{std::make_shared<const Bytes>(std::move(arrived.payload)), 0, 0};
+    bytes.size = bytes.owner->size();
+    for (auto task : tasks) {
+        auto it = fetching_.find(task);
+        if (it == fetching_.end()) continue;  // released while it waited
+        auto& fetching = it->second;
+        for (std::size_t i = 0; i < fetching.spec.inputs.size(); ++i) {
+            const auto& wanted = fetching.spec.inputs[i];
+            if (wanted.task != arrived.task || wanted.element != arrived.element || wanted.holder == rank_) continue;
+            fetching.inputs[i] = bytes;
+            fetching.failed[i] = arrived.outcome != Outcome::value;
+            --fetching.missing;
+        }
+        if (fetching.missing > 0) continue;
+        auto ready = std::move(fetching);
+        fetching_.erase(it);
+        inputs_ready(std::move(ready.spec), std::move(ready.inputs), std::move(ready.failed));
+    }
+}
+
+void WorkerState::inputs_ready(TaskSpec spec, std::vector<InputBytes> inputs, std::vector<bool> failed) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        if (!failed[i]) continue;
+        // It does not run: it fails as its input did (TaskError::Cause::dependency), and its
+        // failure is kept here like any outcome, for the tasks that need it in turn.
+        auto task = spec.task;
+        auto failure = std::make_shared<const Bytes>(dependency_failure(inputs[i].span(), input_id(spec.inputs[i])));
+        send(client_rank, Finished{task, Outcome::error, *failure});
+        held_.emplace(task, Kept{Outcome::error, std::move(failure)});
+        send(scheduler_rank, Done{task, true});
+        return;
+    }
+    queue_.push_back({std::move(spec), std::move(inputs)});
     dispatch();
+}
+
+std::pair<bool, InputBytes> WorkerState::read_input(const Kept& kept, TaskId task, std::uint32_t element) const {
+    InputBytes whole{kept.bytes, 0, kept.bytes->size()};
+    if (kept.outcome != Outcome::value || element == 0) return {kept.outcome == Outcome::value, std::move(whole)};
+    std::optional<OutcomePlace> place;
+    std::uint32_t index = 0;
+    for_each_outcome(*kept.bytes, [&](const OutcomePlace& at) {
+        if (++index == element) place = at;
+    });
+    if (!place) {
+        auto failure = std::make_shared<const Bytes>(
+            missing_input_failure(task + element, "has no outcome in its chunk's result", rank_, host_name()));
+        return {false, {failure, 0, failure->size()}};
+    }
+    return {place->ok, {kept.bytes, place->offset, place->size}};
 }
 
 void WorkerState::fetch(int source, TaskId task) {
     if (stopping_) return;
     auto it = held_.find(task);
-    if (it == held_.end())
+    if (it == held_.end() || it->second.outcome != Outcome::value)
         throw ProtocolError("rank " + std::to_string(source) + " asked for the result of task " + std::to_string(task) +
                             ", which this worker does not hold");
-    // The client keeps what it fetches (and fetches once), so the result moves out rather
-    // than being copied; the scheduler's later Release finds nothing.
-    send(source, Fetched{task, std::move(it->second)});
-    held_.erase(it);
+    send(source, Fetched{task, *it->second.bytes});
+}
+
+void WorkerState::fetch_input(int source, const FetchInput& wanted) {
+    if (stopping_) return;
+    auto it = held_.find(wanted.task);
+    if (it == held_.end()) {
+        send(source, Input{wanted.task, wanted.element, Outcome::error,
+                           missing_input_failure(wanted.task + wanted.element,
+                                                 "was released (cancelled) before it could be fetched", rank_,
+                                                 host_name())});
+        return;
+    }
+    auto [ok, bytes] = read_input(it->second, wanted.task, wanted.element);
+    auto span = bytes.span();
+    send(source, Input{wanted.task, wanted.element, ok ? Outcome::value : Outcome::error, Bytes(span.begin(), span.end())});
 }
 
 void WorkerState::release(TaskId task) {
     if (stopping_) return;
-    // Held: free it. Queued: drop it unrun and free its slot. Running: the scheduler
-    // releases the result again once it is done.
+    // Held: free it. Queued or waiting for its inputs: drop it unrun and free its slot.
+    // Running: the scheduler releases the result again once it is done.
     if (held_.erase(task) > 0) return;
-    auto queued = std::find_if(queue_.begin(), queue_.end(), [&](const TaskSpec& spec) { return spec.task == task; });
+    if (fetching_.erase(task) > 0) {
+        send(scheduler_rank, Done{task, false});
+        return;
+    }
+    auto queued = std::find_if(queue_.begin(), queue_.end(), [&](const Queued& q) { return q.spec.task == task; });
     if (queued == queue_.end()) return;
     queue_.erase(queued);
     send(scheduler_rank, Done{task, false});
@@ -143,19 +257,24 @@ void WorkerState::stop(int status) {
     if (stopping_) return;
     stopping_ = true;
     queue_.clear();
+    fetching_.clear();
+    awaited_.clear();
+    held_.clear();
     actions_.emplace_back(FinishWorker{status});
 }
 
 bool WorkerState::attempt_started(int id, Clock::time_point now) {
     auto& self = executor(id, Executor::Phase::given_task);
     if (stopping_ || draining_) {
-        if (!stopping_) queue_.push_front(take_spec(self.spec));  // it was the first in line
+        if (!stopping_) queue_.push_front({take_spec(self.spec), std::move(self.inputs)});  // it was the first in line
         else self.spec.reset();
+        self.inputs.clear();
         self.phase = Executor::Phase::idle;
         ++idle_;
         return false;
     }
     self.phase = Executor::Phase::running;
+    self.inputs.clear();  // the executor has its own copy, from the Execute
     self.started = now;
     // Isolated tasks are stopped by run_isolated itself.
     self.limit_ns = isolate_ ? 0 : time_limit_ns(*self.spec);
@@ -224,16 +343,14 @@ void WorkerState::report(std::shared_ptr<TaskSpec> spec, AttemptResult attempt) 
         return;
     }
     auto task = spec->task;
-    // The client journals every result, so with a journal none stay here.
-    bool held = attempt.outcome == Outcome::value && attempt.payload.size() > inline_result_limit_ && !journal_;
-    Finished finished{task, attempt.outcome, std::move(attempt.payload)};
-    if (held) {
-        held_.emplace(task, std::move(finished.payload));
-        finished.payload.clear();
-        finished.outcome = Outcome::held;
-    }
-    send(client_rank, std::move(finished));
-    send(scheduler_rank, Done{task, held, std::max<std::uint64_t>(1, std::uint64_t(attempt.run_time.count()))});
+    // Every outcome stays here until released: a task may need it as an input (issue 14).
+    // A small result (or a failure) rides to the client too; a large one waits for a Fetch,
+    // except with a journal, which records every result on the client.
+    auto kept = std::make_shared<const Bytes>(std::move(attempt.payload));
+    bool rides = attempt.outcome != Outcome::value || kept->size() <= inline_result_limit_ || journal_;
+    send(client_rank, Finished{task, rides ? attempt.outcome : Outcome::held, rides ? *kept : Bytes{}});
+    held_.emplace(task, Kept{attempt.outcome, std::move(kept)});
+    send(scheduler_rank, Done{task, true, std::max<std::uint64_t>(1, std::uint64_t(attempt.run_time.count()))});
 }
 
 // Gives the waiting tasks, first come first served, to the idle executors, lowest number first.
@@ -243,9 +360,10 @@ void WorkerState::dispatch() {
         if (free.phase != Executor::Phase::idle) continue;
         free.phase = Executor::Phase::given_task;
         --idle_;
-        free.spec = std::make_shared<TaskSpec>(std::move(queue_.front()));
+        free.spec = std::make_shared<TaskSpec>(std::move(queue_.front().spec));
+        free.inputs = std::move(queue_.front().inputs);
         queue_.pop_front();
-        actions_.emplace_back(Execute{static_cast<int>(i), free.spec});
+        actions_.emplace_back(Execute{static_cast<int>(i), free.spec, free.inputs});
     }
 }
 

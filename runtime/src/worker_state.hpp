@@ -17,7 +17,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <algorithm>
 #include <deque>
+#include <map>
+#include <span>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -26,13 +29,29 @@
 
 namespace taskfarm::detail {
 
-// Run this task on this executor. The spec is shared: the state keeps it too, to report the
-// task should the watchdog give the executor up while it runs.
+// One input of a task as its run reads it: bytes inside a result this worker keeps, or was
+// sent by the input's holder. Shared, so that a Release while the task runs frees nothing
+// under it.
+struct InputBytes {
+    std::shared_ptr<const Bytes> owner;
+    std::size_t offset = 0;
+    std::size_t size = 0;
+    std::span<const char> span() const { return {owner->data() + offset, size}; }
+    friend bool operator==(const InputBytes& a, const InputBytes& b) {
+        return std::ranges::equal(a.span(), b.span());
+    }
+};
+
+// Run this task on this executor, with these inputs (in the order of spec->inputs). The spec
+// is shared: the state keeps it too, to report the task should the watchdog give the
+// executor up while it runs.
 struct Execute {
     int executor;
     std::shared_ptr<const TaskSpec> spec;
+    std::vector<InputBytes> inputs{};
     friend bool operator==(const Execute& a, const Execute& b) {
-        return a.executor == b.executor && (a.spec == b.spec || (a.spec && b.spec && *a.spec == *b.spec));
+        return a.executor == b.executor && (a.spec == b.spec || (a.spec && b.spec && *a.spec == *b.spec)) &&
+               a.inputs == b.inputs;
     }
 };
 // Post this message.
@@ -76,7 +95,8 @@ public:
 
     // Uses options.threads_per_worker, isolate, journal, inline_result_limit and
     // worker_timeout. now: when the worker starts; its heartbeats are due from then on.
-    WorkerState(const Options& options, Clock::time_point now);
+    // rank: this worker's, which tells inputs held here from those to fetch.
+    WorkerState(const Options& options, Clock::time_point now, int rank = -1);
 
     // How often time_passed wants to be called: the watchdog's interval (without isolation)
     // or the heartbeat's, whichever is shorter; zero when neither is needed.
@@ -89,12 +109,21 @@ public:
     // cannot start leaves the worker a thread short, or ends the job when none is left.
     void thread_start_failed(int executor, const std::string& reason);
 
-    // A message from rank `source`: Run, Fetch, Release, Drain or Stop, given to the event
-    // below; any other kind is a ProtocolError.
+    // A message from rank `source`: Run, Fetch, Release, Drain, Stop, FetchInput or Input,
+    // given to the event below; any other kind is a ProtocolError.
     void received(int source, Message&& message);
+    // A task to run. Its inputs held here are used in place; the others are asked of their
+    // holders (FetchInput), and the task waits for them. A failed input fails it unrun.
     void run(TaskSpec spec);
-    // Throws ProtocolError when this worker does not hold the task's result.
+    // The client wants a result held here: it gets a copy; the result stays until released
+    // (a task may still need it as an input). Throws ProtocolError when this worker does not
+    // hold it.
     void fetch(int source, TaskId task);
+    // Another worker needs a result held here as an input: it gets it, or a failure record
+    // saying the result is gone (released, as when an input is cancelled while it travels).
+    void fetch_input(int source, const FetchInput& wanted);
+    // An input this worker asked for came.
+    void input(Input&& arrived);
     void release(TaskId task);
     void drain();
     void stop(int status);
@@ -116,6 +145,7 @@ public:
     bool stopping() const { return stopping_; }
     std::size_t queued() const { return queue_.size(); }
     std::size_t results_held() const { return held_.size(); }
+    std::size_t tasks_fetching_inputs() const { return fetching_.size(); }
     std::size_t tasks_running() const;  // picked up, not yet reported
     std::size_t threads_given_up() const { return threads_given_up_; }
 
@@ -125,17 +155,29 @@ private:
         Phase phase = Phase::starting;
         bool replacement = false;  // asked for in place of one given up
         std::shared_ptr<TaskSpec> spec;  // given_task, running: its task
+        std::vector<InputBytes> inputs;  // given_task: its inputs (the Execute carries them on)
         Clock::time_point started{};     // running: since when
         std::uint64_t limit_ns = 0;      // running: how long it may run before the watchdog reports it; 0: not watched
     };
     Executor& executor(int id, Executor::Phase expected);
     int add_executor(bool replacement);
     std::size_t live_executors() const;
+    // A task whose inputs are all here: queued for an executor, or failed unrun when one
+    // of them is a failure.
+    void inputs_ready(TaskSpec spec, std::vector<InputBytes> inputs, std::vector<bool> failed);
+    // An outcome this worker keeps: what its result (or failure) is, and the bytes.
+    struct Kept {
+        Outcome outcome;
+        std::shared_ptr<const Bytes> bytes;
+    };
+    // Input `element` of a result kept here: the bytes a task reads, or false with a failure.
+    std::pair<bool, InputBytes> read_input(const Kept& kept, TaskId task, std::uint32_t element) const;
     void dispatch();
     void watch_over_tasks(Clock::time_point now);
     void report(std::shared_ptr<TaskSpec> spec, AttemptResult attempt);
     void send(int destination, Message message) { actions_.emplace_back(Send{destination, std::move(message)}); }
 
+    int rank_;
     int threads_per_worker_;
     bool isolate_;
     bool journal_;  // the client keeps a journal: it is told when a task starts, and holds every result
@@ -145,8 +187,23 @@ private:
 
     std::vector<Executor> executors_;  // by number, given up ones too
     std::size_t idle_ = 0;             // how many executors are idle
-    std::deque<TaskSpec> queue_;       // waiting for an executor
-    std::unordered_map<TaskId, Bytes> held_;  // results kept here until fetched or released
+    struct Queued {
+        TaskSpec spec;
+        std::vector<InputBytes> inputs;
+    };
+    std::deque<Queued> queue_;  // waiting for an executor
+    // Every outcome of a task run here (results and failures), kept until the scheduler
+    // releases it: the client may fetch it, and tasks may need it as an input.
+    std::unordered_map<TaskId, Kept> held_;
+    // Tasks waiting for inputs from other ranks, and who waits for which input.
+    struct Fetching {
+        TaskSpec spec;
+        std::vector<InputBytes> inputs;  // by the place in spec.inputs; filled as they come
+        std::vector<bool> failed;        // that input is a failure record
+        std::size_t missing = 0;
+    };
+    std::unordered_map<TaskId, Fetching> fetching_;
+    std::map<std::pair<TaskId, std::uint32_t>, std::vector<TaskId>> awaited_;  // (task, element) -> tasks
     bool draining_ = false;  // a stop signal came: finish the running tasks, start no more
     bool stopping_ = false;
     std::size_t threads_given_up_ = 0;

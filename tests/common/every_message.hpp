@@ -13,7 +13,8 @@ namespace taskfarm::detail::samples {
 inline Bytes bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
 inline std::vector<Message> every_message() {
-    TaskSpec spec{42, 0x1234, 0x99, 0x5678, 2, 3, 1'500'000'000, 64, -7, {{"gpu", 1.5}, {"ssd", 1}}, bytes("args")};
+    TaskSpec spec{42, 0x1234, 0x99, 0x5678, 2, 3, 1'500'000'000, 64, -7, {{"gpu", 1.5}, {"ssd", 1}},
+                  {{40, 0, 2}, {30, 5, 1}, {41, 0, -1}}, bytes("args")};
     return {Submit{spec},
             Run{spec},
             Finished{7, Outcome::value, bytes("result")},
@@ -31,7 +32,10 @@ inline std::vector<Message> every_message() {
             Drain{},
             Heartbeat{},
             WorkerLost{3},
-            Failed{5}};
+            Failed{5},
+            FetchInput{30, 5},
+            Input{30, 5, Outcome::value, bytes("an input")},
+            Input{31, 0, Outcome::error, encode_failure({"std::runtime_error", "gone", 2, "node2", 1})}};
 }
 
 }  // namespace taskfarm::detail::samples

@@ -525,5 +525,146 @@ TEST(SchedulerState, AReleasedTaskOnALostWorkerNeitherRunsNorFails) {
     EXPECT_EQ(state.take_actions(), expected);
 }
 
+// Task graphs (issue 14): a task waits here until its inputs are done, goes out with their
+// holders filled in, and fails when an input never will be.
+TaskSpec needs(TaskId id, std::vector<TaskInput> inputs) {
+    auto spec = task(id);
+    spec.inputs = std::move(inputs);
+    return spec;
+}
+
+template <class Action>
+std::vector<Action> only(const std::vector<SchedulerAction>& actions) {
+    std::vector<Action> found;
+    for (const auto& action : actions)
+        if (auto* a = std::get_if<Action>(&action)) found.push_back(*a);
+    return found;
+}
+
+TEST(SchedulerState, ATaskWaitsForItsInputsAndGoesOutWithTheirHolders) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(4));
+    state.task_submitted(task(1));
+    state.task_submitted(task(2));
+    state.take_actions();
+    state.task_submitted(needs(3, {{1, 0, -1}, {2, 5, -1}, {1, 0, -1}}));
+    EXPECT_TRUE(state.take_actions().empty());
+    EXPECT_EQ(state.waiting_for_inputs(), 1u);
+    state.task_done(2, 1, true);
+    EXPECT_TRUE(state.take_actions().empty()) << "task 2 is not done yet";
+    state.task_done(3, 2, true);
+    auto sent = only<SendTask>(state.take_actions());
+    ASSERT_EQ(sent.size(), 1u);
+    std::vector<TaskInput> filled{{1, 0, 2}, {2, 5, 3}, {1, 0, 2}};
+    EXPECT_EQ(sent[0].spec.inputs, filled);
+    EXPECT_EQ(state.waiting_for_inputs(), 0u);
+}
+
+TEST(SchedulerState, AnInputDoneAlreadyOrHeldByTheClientNeedsNoWait) {
+    SchedulerState state({2}, WindowPolicy::fixed(4));
+    state.task_submitted(task(1));
+    state.take_actions();
+    state.task_done(2, 1, true);
+    state.task_submitted(needs(2, {{1, 0, -1}, {5, 0, 1}}));  // 5: from the journal, on the client (rank 1)
+    auto sent = only<SendTask>(state.take_actions());
+    ASSERT_EQ(sent.size(), 1u);
+    std::vector<TaskInput> filled{{1, 0, 2}, {5, 0, 1}};
+    EXPECT_EQ(sent[0].spec.inputs, filled);
+}
+
+TEST(SchedulerState, AChainOfWaitingTasksRunsOneAfterAnother) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(4));
+    state.task_submitted(task(1));
+    for (TaskId id = 2; id <= 10'000; ++id) state.task_submitted(needs(id, {{id - 1, 0, -1}}));
+    EXPECT_EQ(state.waiting_for_inputs(), 9'999u);
+    auto sent = only<SendTask>(state.take_actions());
+    for (TaskId id = 1; id <= 10'000; ++id) {
+        ASSERT_EQ(sent.size(), 1u) << "link " << id;
+        EXPECT_EQ(sent[0].spec.task, id);
+        state.task_done(sent[0].worker, id, true);
+        state.task_released(id - 1);  // the client lets go of the input once its dependent is done
+        sent = only<SendTask>(state.take_actions());
+    }
+    EXPECT_TRUE(sent.empty());
+    EXPECT_EQ(state.results_held(), 1u);
+}
+
+TEST(SchedulerState, AnInputThatFailsHereFailsEveryTaskWaitingForItWithoutRecursion) {
+    // Task 1's worker is lost with no runs left for it: the chain of 4 999 tasks behind it fails.
+    SchedulerState lossy({2, 3}, WindowPolicy::fixed(4), Liveness{std::chrono::seconds(1), {}});
+    lossy.task_submitted(task(1));
+    auto first = only<SendTask>(lossy.take_actions());
+    ASSERT_EQ(first.size(), 1u);
+    for (TaskId id = 2; id <= 5'000; ++id) lossy.task_submitted(needs(id, {{id - 1, 0, -1}}));
+    lossy.time_passed(Liveness::Clock::time_point{} + std::chrono::milliseconds(400));
+    int other = first[0].worker == 2 ? 3 : 2;
+    lossy.worker_heard(other);
+    lossy.time_passed(Liveness::Clock::time_point{} + std::chrono::milliseconds(800));
+    lossy.worker_heard(other);
+    lossy.time_passed(Liveness::Clock::time_point{} + std::chrono::milliseconds(1200));
+    auto actions = lossy.take_actions();
+    EXPECT_EQ(only<LoseWorker>(actions).size(), 1u);
+    auto failed = only<FailTask>(actions);
+    ASSERT_EQ(failed.size(), 5'000u);
+    EXPECT_EQ(failed[0].task, 1u);
+    EXPECT_TRUE(failed[0].dependency.empty()) << "task 1 itself was lost";
+    EXPECT_NE(failed.back().dependency.find("task 1,"), std::string::npos) << failed.back().dependency;
+    EXPECT_EQ(lossy.waiting_for_inputs(), 0u);
+}
+
+TEST(SchedulerState, AResultLostWithItsWorkerFailsTheTasksThatNeedIt) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(4), Liveness{std::chrono::seconds(1), {}});
+    state.task_submitted(task(1));
+    auto first = only<SendTask>(state.take_actions());
+    ASSERT_EQ(first.size(), 1u);
+    int holder = first[0].worker, other = holder == 2 ? 3 : 2;
+    state.task_done(holder, 1, true);
+    state.task_submitted(task(2));  // still running when its input is lost
+    auto second = only<SendTask>(state.take_actions());
+    ASSERT_EQ(second.size(), 1u);
+    state.task_submitted(needs(3, {{1, 0, -1}, {2, 0, -1}}));  // waits for 2; 1 is on the worker to be lost
+    state.take_actions();
+    auto tick = [&](int ms) {
+        state.worker_heard(other);
+        state.time_passed(Liveness::Clock::time_point{} + std::chrono::milliseconds(ms));
+    };
+    tick(400);
+    tick(800);
+    tick(1200);
+    auto actions = state.take_actions();
+    ASSERT_EQ(only<LoseWorker>(actions).size(), 1u);
+    bool three_failed = false;
+    for (const auto& failed : only<FailTask>(actions))
+        if (failed.task == 3) {
+            three_failed = true;
+            EXPECT_NE(failed.dependency.find("rank " + std::to_string(holder)), std::string::npos) << failed.dependency;
+        }
+    EXPECT_TRUE(three_failed);
+    EXPECT_EQ(state.waiting_for_inputs(), 0u);
+}
+
+TEST(SchedulerState, AnInputNobodyKnowsFailsItsTaskAtOnce) {
+    SchedulerState state({2}, WindowPolicy::fixed(4));
+    state.task_submitted(needs(7, {{3, 0, -1}}));
+    auto failed = only<FailTask>(state.take_actions());
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0].task, 7u);
+    EXPECT_NE(failed[0].dependency.find("task 3"), std::string::npos);
+}
+
+TEST(SchedulerState, CancellingAWaitingTaskForgetsItAndFailsWhatWaitsForIt) {
+    SchedulerState state({2}, WindowPolicy::fixed(4));
+    state.task_submitted(task(1));
+    state.take_actions();
+    state.task_submitted(needs(2, {{1, 0, -1}}));
+    state.task_submitted(needs(3, {{2, 0, -1}}));
+    state.task_released(2);
+    auto failed = only<FailTask>(state.take_actions());
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0].task, 3u);
+    EXPECT_EQ(state.waiting_for_inputs(), 0u);
+    state.task_done(2, 1, true);
+    EXPECT_TRUE(only<SendTask>(state.take_actions()).empty()) << "task 2 was forgotten";
+}
+
 }  // namespace
 }  // namespace taskfarm::detail

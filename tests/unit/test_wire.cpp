@@ -50,7 +50,7 @@ TEST(Wire, AFrameCarriesManyMessagesInOrder) {
 TEST(Wire, LargeByteStringsTravelAsAttachmentsNotInTheHead) {
     Bytes big(attachment_threshold, 'b');
     Bytes small(attachment_threshold - 1, 's');
-    std::vector<Message> messages{Fetched{1, big}, Fetched{2, small}, detail::Run{{3, 1, 0, 0, 0, 1, 0, 0, 0, {}, big}}};
+    std::vector<Message> messages{Fetched{1, big}, Fetched{2, small}, detail::Run{{3, 1, 0, 0, 0, 1, 0, 0, 0, {}, {}, big}}};
     auto frame = sealed(messages);
     ASSERT_EQ(frame.attachments.size(), 2u);
     EXPECT_LT(frame.head.size(), small.size() + 200);
@@ -123,6 +123,17 @@ TEST(Wire, ResourceRequestsMustBePositiveAndInNameOrder) {
         spec.resources = request;
         EXPECT_THROW(decode_alone(encoded(Submit{spec})), ProtocolError) << resources_text(request);
     }
+}
+
+TEST(Wire, AnInputMustBeAnEarlierTaskHeldByARank) {
+    for (auto input : {TaskInput{0, 0, -1}, TaskInput{42, 0, -1}, TaskInput{50, 0, 2}, TaskInput{3, 0, -2}}) {
+        TaskSpec spec;
+        spec.task = 42;
+        spec.inputs = {input};
+        EXPECT_THROW(decode_alone(encoded(detail::Run{spec})), ProtocolError) << input.task << " held by " << input.holder;
+    }
+    Bytes held_input = encoded(Input{3, 0, Outcome::held, {}});
+    EXPECT_THROW(decode_alone(held_input), ProtocolError);
 }
 
 TEST(Wire, TaskFailureCarriesItsCause) {

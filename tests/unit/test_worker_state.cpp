@@ -52,8 +52,8 @@ AttemptResult error(std::chrono::nanoseconds run_time = 3ms) {
 }
 
 // A worker whose executor threads have all started (their start-up instructions taken).
-WorkerState started_worker(const Options& options) {
-    WorkerState state(options, t0);
+WorkerState started_worker(const Options& options, int rank = -1) {
+    WorkerState state(options, t0, rank);
     state.start_executors();
     for (auto& action : state.take_actions()) state.thread_started(std::get<StartThread>(action).executor);
     EXPECT_TRUE(state.take_actions().empty());
@@ -104,7 +104,7 @@ TEST(WorkerState, TasksBeyondTheExecutorsWaitTheirTurn) {
     EXPECT_TRUE(state.attempt_started(0, t0));
     EXPECT_EQ(state.tasks_running(), 1u);
     state.attempt_finished(0, value("one"));
-    std::vector<WorkerAction> next{finished(1, value("one")), done(1, false), execute(0, task(2))};
+    std::vector<WorkerAction> next{finished(1, value("one")), done(1, true), execute(0, task(2))};
     EXPECT_EQ(state.take_actions(), next);
     EXPECT_EQ(state.queued(), 1u);
 }
@@ -127,9 +127,9 @@ TEST(WorkerState, AValueGoesToTheClientAndDoneToTheScheduler) {
     state.attempt_started(0, t0);
     EXPECT_TRUE(state.take_actions().empty()) << "no journal: the client is not told of starts";
     state.attempt_finished(0, value("result"));
-    std::vector<WorkerAction> expected{finished(1, value("result")), done(1, false)};
+    std::vector<WorkerAction> expected{finished(1, value("result")), done(1, true)};
     EXPECT_EQ(state.take_actions(), expected);
-    EXPECT_EQ(state.results_held(), 0u);
+    EXPECT_EQ(state.results_held(), 1u) << "kept until released: a task may need it as an input";
     EXPECT_EQ(state.tasks_running(), 0u);
 }
 
@@ -141,10 +141,10 @@ TEST(WorkerState, ATaskThatTookNoTimeStillReportsANonZeroRunTime) {
     state.attempt_finished(0, value("quick", 0ns));
     auto sends = only<Send>(state.take_actions());
     ASSERT_EQ(sends.size(), 2u);
-    EXPECT_EQ(sends[1], done(1, false, 1ns)) << "zero means it never ran";
+    EXPECT_EQ(sends[1], done(1, true, 1ns)) << "zero means it never ran";
 }
 
-TEST(WorkerState, ALargeValueIsHeldUntilFetchedThenMovedOutAndForgotten) {
+TEST(WorkerState, ALargeValueIsHeldAndFetchedAsACopyUntilReleased) {
     auto options = worker_options(1);
     options.inline_result_limit = 4;
     auto state = started_worker(options);
@@ -158,10 +158,11 @@ TEST(WorkerState, ALargeValueIsHeldUntilFetchedThenMovedOutAndForgotten) {
     state.fetch(client_rank, 1);
     std::vector<WorkerAction> fetched{Send{client_rank, Fetched{1, value("large").payload}}};
     EXPECT_EQ(state.take_actions(), fetched);
-    EXPECT_EQ(state.results_held(), 0u);
-    EXPECT_THROW(state.fetch(client_rank, 1), ProtocolError) << "fetched once, then forgotten";
-    state.release(1);  // the scheduler's Release after the fetch finds nothing
+    EXPECT_EQ(state.results_held(), 1u) << "a task may still need it as an input";
+    state.release(1);
     EXPECT_TRUE(state.take_actions().empty());
+    EXPECT_EQ(state.results_held(), 0u);
+    EXPECT_THROW(state.fetch(client_rank, 1), ProtocolError) << "released: gone";
 }
 
 TEST(WorkerState, AValueAtTheLimitAndAnErrorOverItTravelInline) {
@@ -175,13 +176,13 @@ TEST(WorkerState, AValueAtTheLimitAndAnErrorOverItTravelInline) {
     state.attempt_finished(0, value("four"));
     state.attempt_started(0, t0);
     state.attempt_finished(0, error());
-    std::vector<WorkerAction> expected{finished(1, value("four")), done(1, false), execute(0, task(2)),
-                                       finished(2, error()), done(2, false)};
+    std::vector<WorkerAction> expected{finished(1, value("four")), done(1, true), execute(0, task(2)),
+                                       finished(2, error()), done(2, true)};
     EXPECT_EQ(state.take_actions(), expected);
-    EXPECT_EQ(state.results_held(), 0u);
+    EXPECT_EQ(state.results_held(), 2u) << "a failure too: the tasks that need it fail with it";
 }
 
-TEST(WorkerState, WithAJournalStartsAreToldAndNoResultIsHeld) {
+TEST(WorkerState, WithAJournalStartsAreToldAndEveryResultRidesToTheClient) {
     auto options = worker_options(1);
     options.inline_result_limit = 4;
     options.journal = "run.journal";
@@ -192,9 +193,9 @@ TEST(WorkerState, WithAJournalStartsAreToldAndNoResultIsHeld) {
     std::vector<WorkerAction> started{Send{client_rank, Started{1}}};
     EXPECT_EQ(state.take_actions(), started);
     state.attempt_finished(0, value("large"));
-    std::vector<WorkerAction> expected{finished(1, value("large")), done(1, false)};
+    std::vector<WorkerAction> expected{finished(1, value("large")), done(1, true)};
     EXPECT_EQ(state.take_actions(), expected) << "the client journals every result";
-    EXPECT_EQ(state.results_held(), 0u);
+    EXPECT_EQ(state.results_held(), 1u);
 }
 
 TEST(WorkerState, ReleaseFreesAHeldResultDropsAQueuedTaskAndLeavesTheRest) {
@@ -224,7 +225,7 @@ TEST(WorkerState, ReleaseFreesAHeldResultDropsAQueuedTaskAndLeavesTheRest) {
     EXPECT_TRUE(state.take_actions().empty());
     state.attempt_started(0, t0);
     state.attempt_finished(0, value("two"));
-    std::vector<WorkerAction> reported{finished(2, value("two")), done(2, false)};
+    std::vector<WorkerAction> reported{finished(2, value("two")), done(2, true)};
     EXPECT_EQ(state.take_actions(), reported);
 }
 
@@ -241,7 +242,7 @@ TEST(WorkerState, AFailureWithRunsLeftGoesBackToTheSchedulerAsARetry) {
     state.take_actions();
     state.attempt_started(0, t0);
     state.attempt_finished(0, error());
-    std::vector<WorkerAction> failed{finished(1, error()), done(1, false)};
+    std::vector<WorkerAction> failed{finished(1, error()), done(1, true)};
     EXPECT_EQ(state.take_actions(), failed) << "no runs left";
 }
 
@@ -271,7 +272,7 @@ TEST(WorkerState, DrainingStartsNoMoreTasksButTheRunningOnesReport) {
     state.attempt_started(0, t0);
     state.drain();
     state.attempt_finished(0, value("one"));
-    std::vector<WorkerAction> expected{finished(1, value("one")), done(1, false)};
+    std::vector<WorkerAction> expected{finished(1, value("one")), done(1, true)};
     EXPECT_EQ(state.take_actions(), expected);
     state.run(task(3));
     EXPECT_TRUE(state.take_actions().empty());
@@ -369,7 +370,7 @@ TEST(WorkerState, ATaskOverItsLimitIsReportedOnceItsThreadGivenUpAndReplaced) {
     EXPECT_EQ(failure.type_name, "taskfarm::Timeout");
     EXPECT_EQ(failure.message, "ran 1.05 s, over its timeout of 1 s");
     EXPECT_EQ(failure.attempts, 1);
-    EXPECT_EQ(actions[3], WorkerAction(done(1, false, 1050ms)));
+    EXPECT_EQ(actions[3], WorkerAction(done(1, true, 1050ms)));
     EXPECT_EQ(actions[4], WorkerAction(StartThread{1}));
     EXPECT_EQ(state.threads_given_up(), 1u);
     EXPECT_EQ(state.tasks_running(), 0u);
@@ -559,6 +560,124 @@ TEST(ChunkFormat, ReadingStopsAtAnOutcomeByteThatIsNeitherOkNorFailed) {
     auto result = three_outcomes();
     result[9 + 5] = 7;  // the second outcome's byte
     EXPECT_EQ(outcomes(result).size(), 1u);
+}
+
+// Task graphs (issue 14): inputs held here are used in place, others fetched once from
+// their holders; a failed input fails its task unrun.
+TaskSpec with_inputs(TaskId id, std::vector<TaskInput> inputs) {
+    auto spec = task(id);
+    spec.inputs = std::move(inputs);
+    return spec;
+}
+
+InputBytes input_bytes(std::string text) {
+    auto owner = std::make_shared<const Bytes>(text.begin(), text.end());
+    return {owner, 0, owner->size()};
+}
+
+TEST(WorkerState, AnInputHeldHereIsUsedInPlace) {
+    auto state = started_worker(worker_options(1), 2);
+    state.run(task(1));
+    state.take_actions();
+    state.attempt_started(0, t0);
+    state.attempt_finished(0, value("abc"));
+    state.take_actions();
+    state.run(with_inputs(2, {{1, 0, 2}}));
+    auto executes = only<Execute>(state.take_actions());
+    ASSERT_EQ(executes.size(), 1u);
+    ASSERT_EQ(executes[0].inputs.size(), 1u);
+    EXPECT_EQ(executes[0].inputs[0], input_bytes("abc"));
+    state.release(1);  // the running task's copy of the input stays valid
+    EXPECT_EQ(executes[0].inputs[0], input_bytes("abc"));
+}
+
+TEST(WorkerState, InputsHeldElsewhereAreFetchedOnceAndTheTaskWaitsForThem) {
+    auto state = started_worker(worker_options(1), 2);
+    state.run(with_inputs(5, {{1, 0, 3}, {1, 0, 3}, {2, 4, 4}}));
+    state.run(with_inputs(6, {{1, 0, 3}}));
+    std::vector<WorkerAction> asked{Send{3, FetchInput{1, 0}}, Send{4, FetchInput{2, 4}}};
+    EXPECT_EQ(state.take_actions(), asked) << "one FetchInput per input, however many tasks wait for it";
+    EXPECT_EQ(state.tasks_fetching_inputs(), 2u);
+    EXPECT_EQ(state.queued(), 0u);
+    state.input(Input{1, 0, Outcome::value, Bytes{'x'}});
+    auto first = only<Execute>(state.take_actions());
+    ASSERT_EQ(first.size(), 1u) << "task 6 has all it needs";
+    EXPECT_EQ(first[0].spec->task, 6u);
+    state.input(Input{2, 4, Outcome::value, Bytes{'y'}});
+    EXPECT_TRUE(state.take_actions().empty()) << "the executor is busy: task 5 is queued";
+    EXPECT_EQ(state.queued(), 1u);
+    state.attempt_started(0, t0);
+    state.attempt_finished(0, value("r6"));
+    auto second = only<Execute>(state.take_actions());
+    ASSERT_EQ(second.size(), 1u);
+    std::vector<InputBytes> expected{input_bytes("x"), input_bytes("x"), input_bytes("y")};
+    EXPECT_EQ(second[0].inputs, expected);
+    EXPECT_EQ(state.tasks_fetching_inputs(), 0u);
+}
+
+TEST(WorkerState, AFailedInputFailsTheTaskUnrunAndItsFailureIsKept) {
+    auto state = started_worker(worker_options(1), 2);
+    state.run(with_inputs(5, {{1, 0, 3}}));
+    state.take_actions();
+    state.input(Input{1, 0, Outcome::error, encode_failure({"std::runtime_error", "boom", 3, "node3", 1})});
+    auto actions = state.take_actions();
+    EXPECT_TRUE(only<Execute>(actions).empty());
+    auto sends = only<Send>(actions);
+    ASSERT_EQ(sends.size(), 2u);
+    auto& finished = std::get<Finished>(sends[0].message);
+    EXPECT_EQ(finished.outcome, Outcome::error);
+    auto failure = decode_failure(finished.payload);
+    EXPECT_EQ(failure.cause, TaskError::Cause::dependency);
+    EXPECT_EQ(failure.type_name, "std::runtime_error");
+    EXPECT_EQ(failure.rank, 3) << "where the input failed";
+    EXPECT_NE(failure.message.find("task 1"), std::string::npos) << failure.message;
+    EXPECT_NE(failure.message.find("boom"), std::string::npos) << failure.message;
+    EXPECT_EQ(sends[1], (Send{scheduler_rank, Done{5, true, 0}})) << "it never ran; its failure is kept here";
+    state.fetch_input(4, FetchInput{5, 0});
+    auto passed_on = std::get<Input>(only<Send>(state.take_actions()).at(0).message);
+    EXPECT_EQ(passed_on.outcome, Outcome::error);
+    EXPECT_EQ(decode_failure(passed_on.payload).message, failure.message) << "a chain keeps naming its first failure";
+}
+
+TEST(WorkerState, FetchInputAnswersAnElementOfAChunkOrSaysItIsGone) {
+    auto state = started_worker(worker_options(1), 2);
+    Bytes chunk;
+    append_outcome(chunk, ElementOutcome::ok, Bytes{'a'});
+    append_outcome(chunk, ElementOutcome::failed, encode_failure({"std::out_of_range", "odd 1", 2, "node2", 1}));
+    append_outcome(chunk, ElementOutcome::ok, Bytes{'c', 'c'});
+    auto chunk_task = task(10);
+    chunk_task.elements = 3;
+    state.run(chunk_task);
+    state.take_actions();
+    state.attempt_started(0, t0);
+    state.attempt_finished(0, {Outcome::value, chunk, 3ms});
+    state.take_actions();
+    state.fetch_input(3, FetchInput{10, 3});
+    state.fetch_input(3, FetchInput{10, 2});
+    state.fetch_input(3, FetchInput{10, 9});
+    state.fetch_input(3, FetchInput{77, 0});
+    auto sends = only<Send>(state.take_actions());
+    ASSERT_EQ(sends.size(), 4u);
+    EXPECT_EQ(sends[0], (Send{3, Input{10, 3, Outcome::value, Bytes{'c', 'c'}}}));
+    auto failed = std::get<Input>(sends[1].message);
+    EXPECT_EQ(failed.outcome, Outcome::error);
+    EXPECT_EQ(decode_failure(failed.payload).message, "odd 1");
+    EXPECT_EQ(std::get<Input>(sends[2].message).outcome, Outcome::error) << "no such element";
+    auto gone = decode_failure(std::get<Input>(sends[3].message).payload);
+    EXPECT_EQ(gone.cause, TaskError::Cause::dependency);
+    EXPECT_NE(gone.message.find("released"), std::string::npos) << gone.message;
+}
+
+TEST(WorkerState, ReleaseDropsATaskWaitingForItsInputs) {
+    auto state = started_worker(worker_options(1), 2);
+    state.run(with_inputs(5, {{1, 0, 3}}));
+    state.take_actions();
+    state.release(5);
+    std::vector<WorkerAction> dropped{Send{scheduler_rank, Done{5, false, 0}}};
+    EXPECT_EQ(state.take_actions(), dropped);
+    state.input(Input{1, 0, Outcome::value, Bytes{'x'}});
+    EXPECT_TRUE(state.take_actions().empty()) << "nobody waits for it any more";
+    EXPECT_EQ(state.tasks_fetching_inputs(), 0u);
 }
 
 }  // namespace
