@@ -111,7 +111,7 @@ int serve_scheduler(Transport& transport, const Options& options, const std::vec
                 using M = std::decay_t<decltype(m)>;
                 if constexpr (std::is_same_v<M, Submit>) state.task_submitted(std::move(m.spec));
                 else if constexpr (std::is_same_v<M, Done>)
-                    state.task_done(source, m.task, m.held, std::chrono::nanoseconds(m.run_nanoseconds));
+                    state.task_done(source, m.task, m.held, std::chrono::nanoseconds(m.run_nanoseconds), m.held_bytes);
                 else if constexpr (std::is_same_v<M, Retry>) state.task_retried(source, std::move(m.spec));
                 else if constexpr (std::is_same_v<M, Release>) state.task_released(m.task);
                 else if constexpr (std::is_same_v<M, Drain>) state.drain_requested();

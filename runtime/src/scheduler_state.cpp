@@ -150,7 +150,7 @@ bool SchedulerState::fill_holders(TaskSpec& spec, std::vector<int>& holders) con
         if (input.holder < 0) {
             auto held = holder_.find(input.task);
             if (held == holder_.end()) return false;
-            input.holder = held->second;
+            input.holder = held->second.worker;
         }
         if (find_worker(input.holder) && std::find(holders.begin(), holders.end(), input.holder) == holders.end())
             holders.push_back(input.holder);
@@ -158,7 +158,8 @@ bool SchedulerState::fill_holders(TaskSpec& spec, std::vector<int>& holders) con
     return true;
 }
 
-void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time) {
+void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time,
+                               std::uint64_t held_bytes) {
     if (stopped_) return;
     auto running = running_.find(task);
     if (running == running_.end() || running->second.worker != worker)
@@ -171,7 +172,7 @@ void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::
     bool released = released_.erase(task) > 0;
     if (held) {
         if (released) actions_.push_back(ReleaseResult{worker, task});
-        else holder_.emplace(task, worker);
+        else if (holder_.emplace(task, Held{worker, held_bytes}).second) w.held_bytes += held_bytes;
     }
     input_done(task, held && !released ? worker : -1,
                released ? "was cancelled" : "was dropped by its worker before it ran");
@@ -224,8 +225,8 @@ double SchedulerState::free_resource(int worker, const std::string& name) const 
 void SchedulerState::task_released(TaskId task) {
     if (stopped_) return;
     if (auto held = holder_.find(task); held != holder_.end()) {
-        actions_.push_back(ReleaseResult{held->second, task});
-        holder_.erase(held);
+        actions_.push_back(ReleaseResult{held->second.worker, task});
+        forget_held(held);
     } else if (auto running = running_.find(task); running != running_.end()) {
         // The worker drops it if it has not started; otherwise the result is freed when done.
         released_.insert(task);
@@ -289,6 +290,16 @@ void SchedulerState::time_passed(Clock::time_point now) {
         if (!worker.lost && now - worker.heard > liveness_.timeout) lose(worker);
 }
 
+void SchedulerState::forget_held(std::unordered_map<TaskId, Held>::iterator held) {
+    if (auto* w = find_worker(held->second.worker)) w->held_bytes -= std::min(w->held_bytes, held->second.bytes);
+    holder_.erase(held);
+}
+
+std::uint64_t SchedulerState::bytes_held(int worker) const {
+    const auto* w = find_worker(worker);
+    return w ? w->held_bytes : 0;
+}
+
 bool SchedulerState::is_lost(int worker) const {
     const auto* w = find_worker(worker);
     return w && w->lost;
@@ -322,8 +333,9 @@ void SchedulerState::lose(Worker& worker) {
     in_flight_ -= worker.in_flight;
     worker.in_flight = 0;
     std::unordered_set<TaskId> gone;
+    worker.held_bytes = 0;
     std::erase_if(holder_, [&](auto& held) {
-        if (held.second != worker.rank) return false;
+        if (held.second.worker != worker.rank) return false;
         gone.insert(held.first);
         return true;
     });
@@ -398,11 +410,35 @@ int SchedulerState::avoided_worker(const TaskSpec& spec) const {
     return elsewhere && avoided && !avoided->lost ? it->second : -1;
 }
 
+// Data stays where it is when it can (issue 14, item 2): a task with inputs goes to the
+// worker that keeps most of its input bytes, if that worker has room in its window (within
+// its share) and the resources free; otherwise where any task would go, and its inputs travel.
+SchedulerState::Worker* SchedulerState::holder_of_most_input(const TaskSpec& spec) {
+    std::unordered_map<int, std::uint64_t> bytes_on;  // worker rank → its bytes of the task's inputs
+    for (const auto& input : spec.inputs)
+        if (auto held = holder_.find(input.task); held != holder_.end()) bytes_on[held->second.worker] += held->second.bytes;
+    Worker* best = nullptr;
+    std::uint64_t best_bytes = 0;
+    for (const auto& [rank, bytes] : bytes_on) {  // ties: the lower rank, whatever the map's order
+        auto* w = find_worker(rank);
+        if (!w || w->lost) continue;
+        if (!best || bytes > best_bytes || (bytes == best_bytes && rank < best->rank)) {
+            best = w;
+            best_bytes = bytes;
+        }
+    }
+    return best;
+}
+
 SchedulerState::Worker* SchedulerState::place(const TaskSpec& spec) {
     int avoid = avoided_worker(spec);
     auto share = fair_share(avoid >= 0);
     const auto& request = spec.resources;
     auto limit = [&](const Worker& w) { return std::min(w.window, share); };
+    if (!spec.inputs.empty())
+        if (auto* local = holder_of_most_input(spec);
+            local && local->rank != avoid && local->in_flight < limit(*local) && covers(local->free, request))
+            return local;
     Worker* roomiest = nullptr;
     for (auto& w : workers_) {
         if (w.lost || w.rank == avoid || w.in_flight >= limit(w) || !covers(w.free, request)) continue;

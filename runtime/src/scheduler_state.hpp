@@ -101,8 +101,11 @@ public:
                    std::vector<Resources> resources = {});
 
     void task_submitted(TaskSpec spec);
-    // run_time: how long the task ran on the worker; zero when it never ran.
-    void task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time = {});
+    // run_time: how long the task ran on the worker; zero when it never ran. held_bytes: the
+    // size of the outcome the worker keeps (placement prefers the worker that holds most of a
+    // task's input bytes).
+    void task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time = {},
+                   std::uint64_t held_bytes = 0);
     // The task failed on this worker and has runs left: queue it again (in id order), for
     // another worker when there is one.
     void task_retried(int worker, TaskSpec spec);
@@ -129,6 +132,8 @@ public:
     std::size_t in_flight(int worker) const;
     std::size_t window(int worker) const;
     std::size_t results_held() const { return holder_.size(); }
+    // The bytes of the outcomes this worker keeps, as its Done messages said.
+    std::uint64_t bytes_held(int worker) const;
     // Tasks submitted whose inputs are not all done yet.
     std::size_t waiting_for_inputs() const { return waiting_.size(); }
 
@@ -142,6 +147,11 @@ private:
         bool lost = false;
         Resources total;  // what it has (Options::worker_resources)
         Resources free;   // less what the tasks sent to it, queued or running there, ask for
+        std::uint64_t held_bytes = 0;  // of the outcomes it keeps
+    };
+    struct Held {
+        int worker;
+        std::uint64_t bytes;
     };
     // Where a task sent out is, which run it is, and what it holds of the worker's resources.
     struct Placement {
@@ -171,6 +181,9 @@ private:
     // the resources it asks for free; for a retry, not the worker it failed on when another
     // could run it. Null when none can take it now.
     Worker* place(const TaskSpec& spec);
+    // The worker that keeps most of this task's input bytes, or null (no inputs on a worker).
+    Worker* holder_of_most_input(const TaskSpec& spec);
+    void forget_held(std::unordered_map<TaskId, Held>::iterator held);
     int avoided_worker(const TaskSpec& spec) const;
     // A task left the worker it was sent to (done, retried): its resources are free again.
     void sent_back(Worker& worker, const Placement& placement);
@@ -205,7 +218,7 @@ private:
     // A copy of each task sent out with runs left, to run it elsewhere if its worker is lost
     // (only with liveness on: a task without retries costs nothing extra).
     std::unordered_map<TaskId, TaskSpec> rerunnable_;
-    std::unordered_map<TaskId, int> holder_;    // task → worker that keeps its result
+    std::unordered_map<TaskId, Held> holder_;   // task → the worker that keeps its outcome, and its size
     std::unordered_set<TaskId> released_;       // released while queued or running
     std::unordered_map<TaskId, int> avoid_;     // a retried task → the worker it failed on
     std::unordered_map<TaskId, Waiting> waiting_;               // tasks whose inputs are not all done

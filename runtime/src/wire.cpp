@@ -164,6 +164,7 @@ void encode(Message message, Frame& frame) {
                 w.put(m.task);
                 w.put(m.run_nanoseconds);
                 w.put<std::uint8_t>(m.held ? 1 : 0);
+                w.put(m.held_bytes);
             } else if constexpr (std::is_same_v<M, Fetched>) {
                 w.put(m.task);
                 w.put(std::move(m.payload));
@@ -234,6 +235,8 @@ std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachme
         m.task = r.get<TaskId>();
         m.run_nanoseconds = r.get<std::uint64_t>();
         m.held = r.get_bool();
+        m.held_bytes = r.get<std::uint64_t>();
+        if (!m.held && m.held_bytes != 0) throw ProtocolError("malformed message: bytes held for a result not held");
         message = m;
         break;
     }

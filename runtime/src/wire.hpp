@@ -96,6 +96,7 @@ struct Done {
     TaskId task = 0;
     bool held = false;
     std::uint64_t run_nanoseconds = 0;  // how long the task ran; 0 when it never ran
+    std::uint64_t held_bytes = 0;       // held: the size of what the worker keeps
     friend bool operator==(const Done&, const Done&) = default;
 };
 struct Fetch {

@@ -182,8 +182,9 @@ void WorkerState::inputs_ready(TaskSpec spec, std::vector<InputBytes> inputs, st
         auto task = spec.task;
         auto failure = std::make_shared<const Bytes>(dependency_failure(inputs[i].span(), input_id(spec.inputs[i])));
         send(client_rank, Finished{task, Outcome::error, *failure});
+        auto size = failure->size();
         held_.emplace(task, Kept{Outcome::error, std::move(failure)});
-        send(scheduler_rank, Done{task, true});
+        send(scheduler_rank, Done{task, true, 0, size});
         return;
     }
     queue_.push_back({std::move(spec), std::move(inputs)});
@@ -349,8 +350,9 @@ void WorkerState::report(std::shared_ptr<TaskSpec> spec, AttemptResult attempt) 
     auto kept = std::make_shared<const Bytes>(std::move(attempt.payload));
     bool rides = attempt.outcome != Outcome::value || kept->size() <= inline_result_limit_ || journal_;
     send(client_rank, Finished{task, rides ? attempt.outcome : Outcome::held, rides ? *kept : Bytes{}});
+    auto size = kept->size();
     held_.emplace(task, Kept{attempt.outcome, std::move(kept)});
-    send(scheduler_rank, Done{task, true, std::max<std::uint64_t>(1, std::uint64_t(attempt.run_time.count()))});
+    send(scheduler_rank, Done{task, true, std::max<std::uint64_t>(1, std::uint64_t(attempt.run_time.count())), size});
 }
 
 // Gives the waiting tasks, first come first served, to the idle executors, lowest number first.

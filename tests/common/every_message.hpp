@@ -20,7 +20,7 @@ inline std::vector<Message> every_message() {
             Finished{7, Outcome::value, bytes("result")},
             Finished{8, Outcome::held, {}},
             Finished{9, Outcome::error, encode_failure({"std::runtime_error", "boom", 3, "node7", 2})},
-            Done{7, true, 1234},
+            Done{7, true, 1234, 4096},
             Done{8, false},
             Fetch{8},
             Fetched{8, bytes(std::string(100000, 'x'))},

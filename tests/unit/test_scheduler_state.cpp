@@ -666,5 +666,33 @@ TEST(SchedulerState, CancellingAWaitingTaskForgetsItAndFailsWhatWaitsForIt) {
     EXPECT_TRUE(only<SendTask>(state.take_actions()).empty()) << "task 2 was forgotten";
 }
 
+TEST(SchedulerState, ATaskGoesToTheWorkerThatKeepsMostOfItsInputBytes) {
+    SchedulerState state({2, 3, 4}, WindowPolicy::fixed(2));
+    for (TaskId id = 1; id <= 3; ++id) state.task_submitted(task(id));  // one on each worker
+    auto sent = only<SendTask>(state.take_actions());
+    ASSERT_EQ(sent.size(), 3u);
+    std::map<int, TaskId> on;
+    for (const auto& s : sent) on[s.worker] = s.spec.task;
+    state.task_done(2, on[2], true, std::chrono::milliseconds(1), 100);
+    state.task_done(3, on[3], true, std::chrono::milliseconds(1), 8'000'000);
+    state.task_done(4, on[4], true, std::chrono::milliseconds(1), 5'000'000);
+    EXPECT_EQ(state.bytes_held(3), 8'000'000u);
+    state.take_actions();
+    // Of task 10's inputs, worker 2 keeps 100 bytes, worker 3 8 MB and worker 4 5 MB.
+    state.task_submitted(needs(10, {{on[2], 0, -1}, {on[3], 0, -1}, {on[4], 0, -1}}));
+    auto placed = only<SendTask>(state.take_actions());
+    ASSERT_EQ(placed.size(), 1u);
+    EXPECT_EQ(placed[0].worker, 3) << "the 8 MB stay where they are";
+    // Worker 3's window full: the task goes where there is room, and its inputs travel.
+    state.task_submitted(needs(11, {{on[3], 0, -1}}));
+    state.task_submitted(needs(12, {{on[3], 0, -1}}));
+    auto next = only<SendTask>(state.take_actions());
+    ASSERT_EQ(next.size(), 2u);
+    EXPECT_EQ(next[0].worker, 3);
+    EXPECT_NE(next[1].worker, 3) << "worker 3 has two tasks, its window";
+    state.task_released(on[3]);
+    EXPECT_EQ(state.bytes_held(3), 0u);
+}
+
 }  // namespace
 }  // namespace taskfarm::detail

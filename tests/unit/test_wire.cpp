@@ -97,8 +97,10 @@ TEST(Wire, BadOutcomeAndFlagAreProtocolErrors) {
     EXPECT_THROW(decode_alone(finished), ProtocolError);
 
     auto done = encoded(Done{1, true});
-    done.back() = 2;
+    done[done.size() - 1 - sizeof(std::uint64_t)] = 2;  // the held flag, before the bytes held
     EXPECT_THROW(decode_alone(done), ProtocolError);
+    auto bytes_not_held = encoded(Done{1, false, 0, 10});
+    EXPECT_THROW(decode_alone(bytes_not_held), ProtocolError);
 }
 
 TEST(Wire, HugeLengthDoesNotAllocate) {

@@ -70,8 +70,9 @@ std::vector<Action> only(const std::vector<WorkerAction>& actions) {
 }
 
 Send finished(TaskId id, AttemptResult attempt) { return {client_rank, Finished{id, attempt.outcome, attempt.payload}}; }
-Send done(TaskId id, bool held, std::chrono::nanoseconds run_time = 3ms) {
-    return {scheduler_rank, Done{id, held, std::uint64_t(run_time.count())}};
+// held_bytes: the size of the outcome kept (the result's, or the failure record's).
+Send done(TaskId id, bool held, std::chrono::nanoseconds run_time = 3ms, std::uint64_t held_bytes = 0) {
+    return {scheduler_rank, Done{id, held, std::uint64_t(run_time.count()), held_bytes}};
 }
 
 TEST(WorkerState, StartsItsExecutorThreadsWhenAsked) {
@@ -104,7 +105,7 @@ TEST(WorkerState, TasksBeyondTheExecutorsWaitTheirTurn) {
     EXPECT_TRUE(state.attempt_started(0, t0));
     EXPECT_EQ(state.tasks_running(), 1u);
     state.attempt_finished(0, value("one"));
-    std::vector<WorkerAction> next{finished(1, value("one")), done(1, true), execute(0, task(2))};
+    std::vector<WorkerAction> next{finished(1, value("one")), done(1, true, 3ms, 3), execute(0, task(2))};
     EXPECT_EQ(state.take_actions(), next);
     EXPECT_EQ(state.queued(), 1u);
 }
@@ -127,7 +128,7 @@ TEST(WorkerState, AValueGoesToTheClientAndDoneToTheScheduler) {
     state.attempt_started(0, t0);
     EXPECT_TRUE(state.take_actions().empty()) << "no journal: the client is not told of starts";
     state.attempt_finished(0, value("result"));
-    std::vector<WorkerAction> expected{finished(1, value("result")), done(1, true)};
+    std::vector<WorkerAction> expected{finished(1, value("result")), done(1, true, 3ms, 6)};
     EXPECT_EQ(state.take_actions(), expected);
     EXPECT_EQ(state.results_held(), 1u) << "kept until released: a task may need it as an input";
     EXPECT_EQ(state.tasks_running(), 0u);
@@ -141,7 +142,7 @@ TEST(WorkerState, ATaskThatTookNoTimeStillReportsANonZeroRunTime) {
     state.attempt_finished(0, value("quick", 0ns));
     auto sends = only<Send>(state.take_actions());
     ASSERT_EQ(sends.size(), 2u);
-    EXPECT_EQ(sends[1], done(1, true, 1ns)) << "zero means it never ran";
+    EXPECT_EQ(sends[1], done(1, true, 1ns, 5)) << "zero means it never ran";
 }
 
 TEST(WorkerState, ALargeValueIsHeldAndFetchedAsACopyUntilReleased) {
@@ -152,7 +153,7 @@ TEST(WorkerState, ALargeValueIsHeldAndFetchedAsACopyUntilReleased) {
     state.take_actions();
     state.attempt_started(0, t0);
     state.attempt_finished(0, value("large"));
-    std::vector<WorkerAction> expected{Send{client_rank, Finished{1, Outcome::held, {}}}, done(1, true)};
+    std::vector<WorkerAction> expected{Send{client_rank, Finished{1, Outcome::held, {}}}, done(1, true, 3ms, 5)};
     EXPECT_EQ(state.take_actions(), expected);
     EXPECT_EQ(state.results_held(), 1u);
     state.fetch(client_rank, 1);
@@ -176,8 +177,8 @@ TEST(WorkerState, AValueAtTheLimitAndAnErrorOverItTravelInline) {
     state.attempt_finished(0, value("four"));
     state.attempt_started(0, t0);
     state.attempt_finished(0, error());
-    std::vector<WorkerAction> expected{finished(1, value("four")), done(1, true), execute(0, task(2)),
-                                       finished(2, error()), done(2, true)};
+    std::vector<WorkerAction> expected{finished(1, value("four")), done(1, true, 3ms, 4), execute(0, task(2)),
+                                       finished(2, error()), done(2, true, 3ms, error().payload.size())};
     EXPECT_EQ(state.take_actions(), expected);
     EXPECT_EQ(state.results_held(), 2u) << "a failure too: the tasks that need it fail with it";
 }
@@ -193,7 +194,7 @@ TEST(WorkerState, WithAJournalStartsAreToldAndEveryResultRidesToTheClient) {
     std::vector<WorkerAction> started{Send{client_rank, Started{1}}};
     EXPECT_EQ(state.take_actions(), started);
     state.attempt_finished(0, value("large"));
-    std::vector<WorkerAction> expected{finished(1, value("large")), done(1, true)};
+    std::vector<WorkerAction> expected{finished(1, value("large")), done(1, true, 3ms, 5)};
     EXPECT_EQ(state.take_actions(), expected) << "the client journals every result";
     EXPECT_EQ(state.results_held(), 1u);
 }
@@ -225,7 +226,7 @@ TEST(WorkerState, ReleaseFreesAHeldResultDropsAQueuedTaskAndLeavesTheRest) {
     EXPECT_TRUE(state.take_actions().empty());
     state.attempt_started(0, t0);
     state.attempt_finished(0, value("two"));
-    std::vector<WorkerAction> reported{finished(2, value("two")), done(2, true)};
+    std::vector<WorkerAction> reported{finished(2, value("two")), done(2, true, 3ms, 3)};
     EXPECT_EQ(state.take_actions(), reported);
 }
 
@@ -242,7 +243,7 @@ TEST(WorkerState, AFailureWithRunsLeftGoesBackToTheSchedulerAsARetry) {
     state.take_actions();
     state.attempt_started(0, t0);
     state.attempt_finished(0, error());
-    std::vector<WorkerAction> failed{finished(1, error()), done(1, true)};
+    std::vector<WorkerAction> failed{finished(1, error()), done(1, true, 3ms, error().payload.size())};
     EXPECT_EQ(state.take_actions(), failed) << "no runs left";
 }
 
@@ -272,7 +273,7 @@ TEST(WorkerState, DrainingStartsNoMoreTasksButTheRunningOnesReport) {
     state.attempt_started(0, t0);
     state.drain();
     state.attempt_finished(0, value("one"));
-    std::vector<WorkerAction> expected{finished(1, value("one")), done(1, true)};
+    std::vector<WorkerAction> expected{finished(1, value("one")), done(1, true, 3ms, 3)};
     EXPECT_EQ(state.take_actions(), expected);
     state.run(task(3));
     EXPECT_TRUE(state.take_actions().empty());
@@ -370,7 +371,7 @@ TEST(WorkerState, ATaskOverItsLimitIsReportedOnceItsThreadGivenUpAndReplaced) {
     EXPECT_EQ(failure.type_name, "taskfarm::Timeout");
     EXPECT_EQ(failure.message, "ran 1.05 s, over its timeout of 1 s");
     EXPECT_EQ(failure.attempts, 1);
-    EXPECT_EQ(actions[3], WorkerAction(done(1, true, 1050ms)));
+    EXPECT_EQ(actions[3], WorkerAction(done(1, true, 1050ms, report.payload.size())));
     EXPECT_EQ(actions[4], WorkerAction(StartThread{1}));
     EXPECT_EQ(state.threads_given_up(), 1u);
     EXPECT_EQ(state.tasks_running(), 0u);
@@ -632,7 +633,7 @@ TEST(WorkerState, AFailedInputFailsTheTaskUnrunAndItsFailureIsKept) {
     EXPECT_EQ(failure.rank, 3) << "where the input failed";
     EXPECT_NE(failure.message.find("task 1"), std::string::npos) << failure.message;
     EXPECT_NE(failure.message.find("boom"), std::string::npos) << failure.message;
-    EXPECT_EQ(sends[1], (Send{scheduler_rank, Done{5, true, 0}})) << "it never ran; its failure is kept here";
+    EXPECT_EQ(sends[1], (Send{scheduler_rank, Done{5, true, 0, finished.payload.size()}})) << "it never ran; its failure is kept here";
     state.fetch_input(4, FetchInput{5, 0});
     auto passed_on = std::get<Input>(only<Send>(state.take_actions()).at(0).message);
     EXPECT_EQ(passed_on.outcome, Outcome::error);
