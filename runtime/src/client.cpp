@@ -43,7 +43,8 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
 }
 
 std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, const TaskOptions& options,
-                                              std::uint32_t elements, std::vector<std::shared_ptr<TaskState>> inputs) {
+                                              std::uint32_t elements, std::vector<std::shared_ptr<TaskState>> inputs,
+                                              bool broadcast) {
     auto task = std::make_shared<TaskState>();
     task->core = shared_from_this();
     auto retries = options.retries.value_or(options_.retries);
@@ -51,7 +52,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     if (retries < 0) throw UsageError("taskfarm: TaskOptions::retries must be at least 0");
     auto timeout_ns = timeout_nanoseconds<UsageError>(timeout, "taskfarm: TaskOptions::timeout");
     TaskSpec spec{0, code.invoker, code.function.module, code.function.offset, static_cast<std::uint32_t>(retries), 1,
-                  timeout_ns, elements, options.priority, resource_request(options.resources), {}, std::move(args)};
+                  timeout_ns, elements, options.priority, broadcast, false, resource_request(options.resources), {}, std::move(args)};
 
     for (const auto& input : inputs)
         if (input->core.get() != this)
@@ -59,6 +60,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
                              "down?): a task can only take the results of its own farm's tasks");
     std::vector<std::shared_ptr<TaskState>> let_go;  // destroyed after the lock is released
     std::unique_lock lock(mutex_);
+    if (transport_) wait_for_room(lock, args.size());
     if (closed_) throw UsageError("taskfarm: submit after the farm has shut down");
     // A chunk's elements take the ids right after it, so that a worker knows each one's id
     // (task_output_dir names files by it): element i of chunk C is C + 1 + i.
@@ -118,6 +120,13 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     }
     live_.emplace(task->id, task.get());
     if (journal_) journal_keys_.emplace(task->id, key);
+    task->pending_bytes = spec.args.size();
+    pending_bytes_ += task->pending_bytes;
+    if (spec.args.size() > options_.inline_result_limit && !spec.broadcast) {
+        held_arguments_.emplace(task->id, HeldArguments{std::move(spec.args), spec.retries > 0});
+        spec.args.clear();
+        spec.args_at_client = true;
+    }
     transport_->post(scheduler_rank, Submit{std::move(spec)});
     return task;
 }
@@ -183,7 +192,21 @@ bool ClientCore::inline_inputs(TaskState& task, const std::vector<std::shared_pt
     return true;
 }
 
+void ClientCore::serve_arguments(int source, TaskId task) {
+    auto held = held_arguments_.find(task);
+    if (held == held_arguments_.end()) {  // the task was let go (cancelled) meanwhile
+        transport_->post(source, Input{task, args_element, Outcome::error,
+                                       missing_input_failure(task, "was let go before its worker could fetch its arguments",
+                                                             own_rank(), host_name())});
+        return;
+    }
+    Bytes bytes = held->second.keep ? held->second.bytes : std::move(held->second.bytes);
+    if (!held->second.keep) held_arguments_.erase(held);
+    transport_->post(source, Input{task, args_element, Outcome::value, std::move(bytes)});
+}
+
 void ClientCore::serve_input(int source, const FetchInput& wanted) {
+    if (wanted.element == args_element) return serve_arguments(source, wanted.task);
     auto id = wanted.task + wanted.element;
     auto served = served_.find(wanted.task);
     if (served == served_.end()) {
@@ -324,6 +347,8 @@ void ClientCore::on_message(int source, Message&& message) {
                     if constexpr (std::is_same_v<M, Finished>) {
                         if (auto unowned = unowned_.find(m.task); unowned != unowned_.end()) {
                             auto elements = unowned->second.elements;
+                            no_longer_pending(unowned->second.pending_bytes);
+                            held_arguments_.erase(m.task);
                             for (auto& input : unowned->second.inputs) let_go_.push_back(std::move(input));
                             unowned_.erase(unowned);
                             unowned_task_ended(source, m.task, elements, m);
@@ -404,7 +429,15 @@ void ClientCore::say_if_failed(TaskId task, int rank, std::uint32_t elements, Ta
     }
 }
 
+void ClientCore::wait_for_room(std::unique_lock<std::mutex>& lock, std::uint64_t bytes) {
+    auto limit = options_.max_pending_bytes;
+    // Nothing pending: any task goes, however large (else it would wait for ever).
+    while (limit > 0 && pending_bytes_ > 0 && pending_bytes_ + bytes > limit && !closed_) changed_.wait(lock);
+}
+
 void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal) {
+    no_longer_pending(task.pending_bytes);
+    held_arguments_.erase(task.id);
     task.status = status;
     task.payload = std::move(payload);
     if (task.extras)  // its inputs are not needed any more (they are released if nobody else holds them)
@@ -585,9 +618,15 @@ void ClientCore::forget(TaskState& task) {
     served_.erase(task.id);
     if (task.keep_running && task.status == TaskStatus::pending && !closed_) {
         // It runs on; its result is still journaled, and its inputs are kept until it is done.
-        unowned_.emplace(task.id, Unowned{task.elements, task.extras ? std::move(task.extras->inputs)
-                                                                     : std::vector<std::shared_ptr<TaskState>>{}});
+        unowned_.emplace(task.id, Unowned{task.elements, task.pending_bytes,
+                                          task.extras ? std::move(task.extras->inputs)
+                                                      : std::vector<std::shared_ptr<TaskState>>{}});
         return;
+    }
+    held_arguments_.erase(task.id);
+    if (task.pending_bytes > 0) {  // cancelled at the scheduler, if it had not run: room for a waiting submit
+        no_longer_pending(task.pending_bytes);
+        changed_.notify_all();
     }
     journal_keys_.erase(task.id);  // nobody waits for it: it need not be journaled
     // Pending: cancel it. Done on a worker: that worker keeps its outcome until now. (Cancelled

@@ -43,8 +43,8 @@ void Client::gather(const std::vector<Future<void>>& futures, OnError on_error) 
 
 namespace detail {
 std::shared_ptr<TaskState> submit_task(ClientCore& core, const TaskCode& code, Bytes args, const TaskOptions& options,
-                                       std::vector<std::shared_ptr<TaskState>> inputs) {
-    return core.submit(code, std::move(args), options, 0, std::move(inputs));
+                                       std::vector<std::shared_ptr<TaskState>> inputs, bool broadcast) {
+    return core.submit(code, std::move(args), options, 0, std::move(inputs), broadcast);
 }
 
 std::vector<std::shared_ptr<TaskState>> submit_chunk(ClientCore& core, const TaskCode& code, Bytes args,

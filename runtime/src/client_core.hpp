@@ -64,6 +64,7 @@ struct TaskState {
     bool fetch_requested = false;
     bool fetched = false;
     bool keep_running = false;  // fire_and_forget: runs to the end without a Future
+    std::uint64_t pending_bytes = 0;  // its arguments' bytes, counted in the farm's until it is done
     // Made on first use, since most tasks need neither: who waits on this task through
     // wait_any/as_completed, and a chunk's outcomes once read. Keeps a pending task small.
     struct Extras {
@@ -96,7 +97,8 @@ public:
     // elements: a map's chunk of that many elements; 0 for a plain task. inputs: the tasks
     // whose results are its Future arguments (submit_task).
     std::shared_ptr<TaskState> submit(const TaskCode& code, Bytes args, const TaskOptions& options,
-                                      std::uint32_t elements = 0, std::vector<std::shared_ptr<TaskState>> inputs = {});
+                                      std::uint32_t elements = 0, std::vector<std::shared_ptr<TaskState>> inputs = {},
+                                      bool broadcast = false);
     std::vector<std::shared_ptr<TaskState>> submit_chunk(const TaskCode& code, Bytes args, std::uint32_t count,
                                                          const TaskOptions& options);
     void wait(TaskState& task);
@@ -189,12 +191,30 @@ private:
     // plain task), until their outcome arrives.
     struct Unowned {
         std::uint32_t elements;
+        std::uint64_t pending_bytes;  // its arguments', still counted
         std::vector<std::shared_ptr<TaskState>> inputs;  // kept until it is done, as a Future would
     };
     std::unordered_map<TaskId, Unowned> unowned_;
     // Results only this client holds (from the journal) that a task sent out needs: by id.
     std::unordered_map<TaskId, TaskState*> served_;
     std::vector<std::shared_ptr<TaskState>> let_go_;
+    // Backpressure (Options::max_pending_bytes): the argument bytes of the tasks sent out and
+    // not yet done. submit waits for room, woken by changed_ as tasks finish.
+    std::uint64_t pending_bytes_ = 0;
+    // Large arguments (over inline_result_limit) wait here until the task's worker asks for
+    // them, so that they never pass the scheduler. keep: the task may run again (retries), so
+    // a copy is sent; else they move out with the first.
+    struct HeldArguments {
+        Bytes bytes;
+        bool keep;
+    };
+    std::unordered_map<TaskId, HeldArguments> held_arguments_;
+    void serve_arguments(int source, TaskId task);
+    void wait_for_room(std::unique_lock<std::mutex>& lock, std::uint64_t bytes);
+    void no_longer_pending(std::uint64_t& bytes) {
+        pending_bytes_ -= std::min(pending_bytes_, bytes);
+        bytes = 0;
+    }
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ProgressReport> progress_;
     std::unordered_map<TaskId, TaskKey> journal_keys_;  // tasks sent out, while a journal is kept

@@ -36,6 +36,7 @@ void SchedulerState::task_submitted(TaskSpec spec) {
         throw ProtocolError("task ids must grow: got " + std::to_string(spec.task) + " after " +
                             std::to_string(last_submitted_));
     last_submitted_ = spec.task;
+    if (spec.broadcast) return broadcast(std::move(spec));
     bool some_worker_has_it = std::any_of(workers_.begin(), workers_.end(), [&](const Worker& w) {
         return !w.lost && covers(w.total, spec.resources);
     });
@@ -48,7 +49,7 @@ void SchedulerState::task_submitted(TaskSpec spec) {
     // worker was lost (the client keeps an input's task alive while a task needs it).
     std::size_t missing = 0;
     for (const auto& input : spec.inputs) {
-        if (input.holder >= 0 || holder_.count(input.task)) continue;
+        if (input.holder >= 0 || available(input.task)) continue;
         if (!pending(input.task)) {
             actions_.push_back(FailTask{spec.task, -1, spec.attempt, false, {},
                                         "its input, task " + std::to_string(input.task + input.element) +
@@ -69,6 +70,67 @@ void SchedulerState::task_submitted(TaskSpec spec) {
     }
     queue_.push(std::move(spec));
     dispatch();
+}
+
+void SchedulerState::broadcast(TaskSpec spec) {
+    auto& copies = broadcast_[spec.task];
+    for (const auto& worker : workers_) {
+        if (worker.lost) continue;
+        copies.pending.push_back(worker.rank);
+        actions_.push_back(SendTask{worker.rank, spec});
+    }
+    if (!copies.pending.empty()) return;
+    broadcast_.erase(spec.task);
+    actions_.push_back(FailTask{spec.task, -1, spec.attempt});  // every worker was lost
+}
+
+void SchedulerState::copy_done(int worker, TaskId task, bool held, std::uint64_t held_bytes) {
+    auto& copies = broadcast_.at(task);
+    auto sent = std::find(copies.pending.begin(), copies.pending.end(), worker);
+    if (sent == copies.pending.end())
+        throw ProtocolError("rank " + std::to_string(worker) + " reported its copy of task " + std::to_string(task) +
+                            " done, but none was on its way there");
+    copies.pending.erase(sent);
+    if (held && copies.released) {
+        actions_.push_back(ReleaseResult{worker, task});
+    } else if (held) {
+        copies.kept.push_back({worker, held_bytes});
+        this->worker(worker).held_bytes += held_bytes;
+    }
+    if (!copies.pending.empty()) return;
+    if (copies.released) {
+        broadcast_.erase(task);
+        return input_done(task, -1, "was cancelled");
+    }
+    input_done(task, copies.kept.empty() ? -1 : copies.kept.front().worker, "was dropped by every worker before it ran");
+}
+
+void SchedulerState::release_copies(TaskId task) {
+    auto& copies = broadcast_.at(task);
+    for (const auto& kept : copies.kept) {
+        actions_.push_back(ReleaseResult{kept.worker, task});
+        if (auto* w = find_worker(kept.worker)) w->held_bytes -= std::min(w->held_bytes, kept.bytes);
+    }
+    copies.kept.clear();
+    for (int worker : copies.pending) actions_.push_back(ReleaseResult{worker, task});  // dropped there if not started
+    if (copies.pending.empty()) broadcast_.erase(task);
+    else copies.released = true;
+}
+
+void SchedulerState::lose_copies(int worker) {
+    std::vector<TaskId> gone;
+    for (auto& [task, copies] : broadcast_) {
+        std::erase_if(copies.kept, [&](const Held& kept) { return kept.worker == worker; });
+        auto was_pending = std::erase(copies.pending, worker) > 0;
+        if (!copies.pending.empty()) continue;
+        if (copies.kept.empty() || copies.released) gone.push_back(task);
+        else if (was_pending) input_done(task, copies.kept.front().worker);  // the copies left are all there is
+    }
+    for (auto task : gone) {
+        bool released = broadcast_.at(task).released;
+        broadcast_.erase(task);
+        input_done(task, -1, released ? "was cancelled" : "had its copies on workers that were lost");
+    }
 }
 
 void SchedulerState::input_done(TaskId done, int holder, const std::string& why_not) {
@@ -113,8 +175,9 @@ void SchedulerState::inputs_lost(const std::unordered_set<TaskId>& gone, int los
     auto needs_gone = [&](const TaskSpec& spec) {
         return std::any_of(spec.inputs.begin(), spec.inputs.end(),
                            [&](const TaskInput& input) { return input.holder < 0 && gone.count(input.task); }) ||
-               std::any_of(spec.inputs.begin(), spec.inputs.end(),
-                           [&](const TaskInput& input) { return input.holder == lost_worker; });
+               std::any_of(spec.inputs.begin(), spec.inputs.end(), [&](const TaskInput& input) {
+                   return input.holder == lost_worker && !broadcast_.count(input.task);  // other copies remain
+               });
     };
     auto why = "was held on worker rank " + std::to_string(lost_worker) + ", which was declared lost";
     std::vector<std::pair<TaskId, std::uint32_t>> failed;
@@ -145,8 +208,17 @@ void SchedulerState::inputs_lost(const std::unordered_set<TaskId>& gone, int los
     }
 }
 
-bool SchedulerState::fill_holders(TaskSpec& spec, std::vector<int>& holders) const {
+bool SchedulerState::fill_holders(TaskSpec& spec, int worker, std::vector<int>& holders) const {
     for (auto& input : spec.inputs) {
+        if (auto copies = broadcast_.find(input.task); copies != broadcast_.end()) {
+            // Read where it runs; a worker without a copy (it failed to keep one) fetches one.
+            const auto& kept = copies->second.kept;
+            if (kept.empty()) return false;
+            bool here = std::any_of(kept.begin(), kept.end(), [&](const Held& h) { return h.worker == worker; });
+            input.holder = here ? worker : kept.front().worker;
+            if (!here) holders.push_back(input.holder);
+            continue;
+        }
         if (input.holder < 0) {
             auto held = holder_.find(input.task);
             if (held == holder_.end()) return false;
@@ -161,6 +233,10 @@ bool SchedulerState::fill_holders(TaskSpec& spec, std::vector<int>& holders) con
 void SchedulerState::task_done(int worker, TaskId task, bool held, std::chrono::nanoseconds run_time,
                                std::uint64_t held_bytes) {
     if (stopped_) return;
+    if (broadcast_.count(task)) {
+        copy_done(worker, task, held, held_bytes);
+        return dispatch();  // what waited for it may go
+    }
     auto running = running_.find(task);
     if (running == running_.end() || running->second.worker != worker)
         throw ProtocolError("rank " + std::to_string(worker) + " reported task " + std::to_string(task) +
@@ -224,6 +300,7 @@ double SchedulerState::free_resource(int worker, const std::string& name) const 
 
 void SchedulerState::task_released(TaskId task) {
     if (stopped_) return;
+    if (broadcast_.count(task)) return release_copies(task);
     if (auto held = holder_.find(task); held != holder_.end()) {
         actions_.push_back(ReleaseResult{held->second.worker, task});
         forget_held(held);
@@ -334,6 +411,7 @@ void SchedulerState::lose(Worker& worker) {
     worker.in_flight = 0;
     std::unordered_set<TaskId> gone;
     worker.held_bytes = 0;
+    lose_copies(worker.rank);
     std::erase_if(holder_, [&](auto& held) {
         if (held.second.worker != worker.rank) return false;
         gone.insert(held.first);
@@ -475,7 +553,7 @@ void SchedulerState::dispatch() {
         avoid_.erase(task);
         auto spec = queue_.take(*head);
         std::vector<int> input_holders;
-        if (!fill_holders(spec, input_holders)) {  // cannot happen: lost inputs fail their tasks (inputs_lost)
+        if (!fill_holders(spec, worker->rank, input_holders)) {  // cannot happen: lost inputs fail their tasks (inputs_lost)
             actions_.push_back(FailTask{task, -1, spec.attempt, false, {}, "an input it needs has no result"});
             fail_waiters(task, "did not run: an input it needs has no result");
             continue;

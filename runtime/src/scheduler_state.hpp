@@ -165,7 +165,23 @@ private:
         TaskSpec spec;
         std::size_t missing;
     };
-    bool pending(TaskId task) const { return queue_.contains(task) || running_.count(task) || waiting_.count(task); }
+    bool pending(TaskId task) const {
+        auto copies = broadcast_.find(task);
+        return queue_.contains(task) || running_.count(task) || waiting_.count(task) ||
+               (copies != broadcast_.end() && !copies->second.pending.empty());
+    }
+    // Its outcome is kept by a worker (by every live one, for a broadcast).
+    bool available(TaskId task) const {
+        auto copies = broadcast_.find(task);
+        return holder_.count(task) ||
+               (copies != broadcast_.end() && copies->second.pending.empty() && !copies->second.kept.empty());
+    }
+    // A broadcast task (Client::broadcast) goes to every live worker at once, outside the
+    // queue and the windows; each keeps its copy. It counts as done once every copy is.
+    void broadcast(TaskSpec spec);
+    void copy_done(int worker, TaskId task, bool held, std::uint64_t held_bytes);
+    void release_copies(TaskId task);
+    void lose_copies(int worker);
     // Task `done` finished (its result kept by `holder`) or will never have a result (-1):
     // the tasks waiting for it go ahead, or fail.
     void input_done(TaskId done, int holder, const std::string& why_not = {});
@@ -175,7 +191,8 @@ private:
     // The results in `gone` (held on a lost worker) are gone: the tasks that need them fail.
     void inputs_lost(const std::unordered_set<TaskId>& gone, int lost_worker);
     // Fills in the holder of each input for a Run. False if one has none (it is gone).
-    bool fill_holders(TaskSpec& spec, std::vector<int>& holders) const;
+    // `worker`: where the task goes (a broadcast input is read there, from its own copy).
+    bool fill_holders(TaskSpec& spec, int worker, std::vector<int>& holders) const;
     void dispatch();
     // The worker a queued task should go to now: room in its window (within its share) and
     // the resources it asks for free; for a retry, not the worker it failed on when another
@@ -223,6 +240,12 @@ private:
     std::unordered_map<TaskId, int> avoid_;     // a retried task → the worker it failed on
     std::unordered_map<TaskId, Waiting> waiting_;               // tasks whose inputs are not all done
     std::unordered_map<TaskId, std::vector<TaskId>> waiters_;   // a task → the tasks waiting for it
+    struct Copies {
+        std::vector<Held> kept;    // done, and kept there
+        std::vector<int> pending;  // sent, not done yet
+        bool released = false;     // released while copies were still to come
+    };
+    std::unordered_map<TaskId, Copies> broadcast_;  // broadcast tasks, by id
     bool stopped_ = false;
     Clock::time_point stopped_at_{};  // when the shutdown came, as of the last time_passed
     int stop_status_ = 0;

@@ -89,6 +89,8 @@ void put_spec(Writer& w, TaskSpec& spec) {
     w.put(spec.timeout_ns);
     w.put(spec.elements);
     w.put(spec.priority);
+    w.put<std::uint8_t>(spec.broadcast ? 1 : 0);
+    w.put<std::uint8_t>(spec.args_at_client ? 1 : 0);
     w.put(static_cast<std::uint32_t>(spec.resources.size()));
     for (const auto& [name, amount] : spec.resources) {
         w.put(name);
@@ -114,6 +116,8 @@ TaskSpec get_spec(Reader& r) {
     spec.timeout_ns = r.get<std::uint64_t>();
     spec.elements = r.get<std::uint32_t>();
     spec.priority = r.get<std::int32_t>();
+    spec.broadcast = r.get_bool();
+    spec.args_at_client = r.get_bool();
     auto requests = r.get<std::uint32_t>();
     for (std::uint32_t i = 0; i < requests; ++i) {
         auto name = r.get_string();

@@ -56,6 +56,9 @@ struct TaskInput {
     friend bool operator==(const TaskInput&, const TaskInput&) = default;
 };
 
+// FetchInput/Input of a task's own arguments (TaskSpec::args_at_client), not of an input.
+constexpr std::uint32_t args_element = 0xffffffff;
+
 struct TaskSpec {
     TaskId task = 0;
     std::uint64_t invoker = 0;
@@ -66,6 +69,10 @@ struct TaskSpec {
     std::uint64_t timeout_ns = 0;    // 0: no limit
     std::uint32_t elements = 0;      // a map's chunk: how many elements; 0 for a plain task
     std::int32_t priority = 0;       // higher is sent first among queued tasks
+    bool broadcast = false;          // Client::broadcast: run on every worker, each keeping its copy
+    // The arguments are large: they wait on the client until the worker that runs the task
+    // asks for them (FetchInput with element args_element), never passing the scheduler.
+    bool args_at_client = false;
     ResourceRequest resources;
     std::vector<TaskInput> inputs;   // in the order the invoker reads them (RunContext::inputs)
     Bytes args;

@@ -113,13 +113,20 @@ TaskId input_id(const TaskInput& input) { return input.task + input.element; }
 
 void WorkerState::run(TaskSpec spec) {
     if (stopping_) return;
-    if (spec.inputs.empty()) {
+    bool fetch_args = spec.args_at_client && spec.args.empty();  // not yet fetched (a retry's were dropped)
+    if (spec.inputs.empty() && !fetch_args) {
         queue_.push_back({std::move(spec), {}});
         dispatch();
         return;
     }
     auto count = spec.inputs.size();
     Fetching fetching{{}, std::vector<InputBytes>(count), std::vector<bool>(count), 0};
+    if (fetch_args) {  // large arguments: from the client, as an input is from its holder
+        ++fetching.missing;
+        fetching.args_missing = true;
+        awaited_[{spec.task, args_element}].push_back(spec.task);
+        send(client_rank, FetchInput{spec.task, args_element});
+    }
     for (std::size_t i = 0; i < count; ++i) {
         const auto& input = spec.inputs[i];
         if (input.holder == rank_) {  // here already: used in place
@@ -154,13 +161,24 @@ void WorkerState::input(Input&& arrived) {
     if (waiting == awaited_.end()) return;  // every task that wanted it was released meanwhile
     auto tasks = std::move(waiting->second);
     awaited_.erase(waiting);
-    InputBytes bytes{std::make_shared<const Bytes>(std::move(arrived.payload)), 0, 0};
-    bytes.size = bytes.owner->size();
+    bool own_arguments = arrived.element == args_element;  // a task's arguments, not an input
+    InputBytes bytes;
+    if (!own_arguments) {
+        bytes.owner = std::make_shared<const Bytes>(std::move(arrived.payload));
+        bytes.size = bytes.owner->size();
+    }
     for (auto task : tasks) {
         auto it = fetching_.find(task);
         if (it == fetching_.end()) continue;  // released while it waited
         auto& fetching = it->second;
-        for (std::size_t i = 0; i < fetching.spec.inputs.size(); ++i) {
+        if (own_arguments) {
+            if (task != arrived.task || !fetching.args_missing) continue;
+            fetching.args_missing = false;
+            --fetching.missing;
+            if (arrived.outcome == Outcome::value) fetching.spec.args = std::move(arrived.payload);
+            else fetching.args_failure = std::move(arrived.payload);
+        }
+        for (std::size_t i = 0; !own_arguments && i < fetching.spec.inputs.size(); ++i) {
             const auto& wanted = fetching.spec.inputs[i];
             if (wanted.task != arrived.task || wanted.element != arrived.element || wanted.holder == rank_) continue;
             fetching.inputs[i] = bytes;
@@ -170,6 +188,11 @@ void WorkerState::input(Input&& arrived) {
         if (fetching.missing > 0) continue;
         auto ready = std::move(fetching);
         fetching_.erase(it);
+        if (!ready.args_failure.empty()) {  // the client no longer has them: it let the task go
+            send(client_rank, Finished{task, Outcome::error, ready.args_failure});
+            send(scheduler_rank, Done{task, false});
+            continue;
+        }
         inputs_ready(std::move(ready.spec), std::move(ready.inputs), std::move(ready.failed));
     }
 }
@@ -340,6 +363,7 @@ void WorkerState::report(std::shared_ptr<TaskSpec> spec, AttemptResult attempt) 
     if (runs_again(attempt, *spec)) {  // back to the scheduler, for another worker
         auto again = take_spec(spec);
         ++again.attempt;
+        if (again.args_at_client) again.args.clear();  // the client keeps them for the next run
         send(scheduler_rank, Retry{std::move(again)});
         return;
     }

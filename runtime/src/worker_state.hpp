@@ -201,6 +201,8 @@ private:
         std::vector<InputBytes> inputs;  // by the place in spec.inputs; filled as they come
         std::vector<bool> failed;        // that input is a failure record
         std::size_t missing = 0;
+        bool args_missing = false;       // its arguments are still to come from the client
+        Bytes args_failure;              // or did not come: why
     };
     std::unordered_map<TaskId, Fetching> fetching_;
     std::map<std::pair<TaskId, std::uint32_t>, std::vector<TaskId>> awaited_;  // (task, element) -> tasks

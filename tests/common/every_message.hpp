@@ -13,7 +13,7 @@ namespace taskfarm::detail::samples {
 inline Bytes bytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
 inline std::vector<Message> every_message() {
-    TaskSpec spec{42, 0x1234, 0x99, 0x5678, 2, 3, 1'500'000'000, 64, -7, {{"gpu", 1.5}, {"ssd", 1}},
+    TaskSpec spec{42, 0x1234, 0x99, 0x5678, 2, 3, 1'500'000'000, 64, -7, true, true, {{"gpu", 1.5}, {"ssd", 1}},
                   {{40, 0, 2}, {30, 5, 1}, {41, 0, -1}}, bytes("args")};
     return {Submit{spec},
             Run{spec},

@@ -188,4 +188,21 @@ TEST(Graphs, DroppingADependentsFutureLeavesItsInputAlone) {
     EXPECT_EQ(client.submit(twice, input).get(), 10);
 }
 
+TEST(Graphs, ScatteredAndBroadcastValuesAreOrdinaryFutures) {
+    auto& client = test::client();
+    std::vector<double> table(1000, 0.25);
+    auto one = client.scatter(table);
+    auto every = client.broadcast(table);
+    EXPECT_EQ(one.get(), table);
+    EXPECT_EQ(every.get(), table);
+    std::vector<taskfarm::Future<double>> sums;
+    for (int i = 0; i < 20; ++i) {
+        sums.push_back(client.submit(sum_table, one));
+        sums.push_back(client.submit(sum_table, every));
+    }
+    for (auto& sum : sums) EXPECT_DOUBLE_EQ(sum.get(), 250.0);
+    auto doubled = client.submit(twice, client.broadcast(21));  // its Future dropped at once
+    EXPECT_EQ(doubled.get(), 42);
+}
+
 }  // namespace

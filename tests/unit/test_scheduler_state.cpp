@@ -694,5 +694,30 @@ TEST(SchedulerState, ATaskGoesToTheWorkerThatKeepsMostOfItsInputBytes) {
     EXPECT_EQ(state.bytes_held(3), 0u);
 }
 
+TEST(SchedulerState, ABroadcastGoesToEveryWorkerAndItsReadersUseTheirOwnCopy) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(4));
+    auto table = task(1);
+    table.broadcast = true;
+    state.task_submitted(table);
+    auto copies = only<SendTask>(state.take_actions());
+    ASSERT_EQ(copies.size(), 2u);
+    EXPECT_EQ(copies[0].worker, 2);
+    EXPECT_EQ(copies[1].worker, 3);
+    EXPECT_EQ(state.in_flight(2), 0u) << "placing data takes no task slot";
+    state.task_submitted(needs(2, {{1, 0, -1}}));
+    state.task_submitted(needs(3, {{1, 0, -1}}));
+    state.task_done(2, 1, true, {}, 1000);
+    EXPECT_TRUE(only<SendTask>(state.take_actions()).empty()) << "not every copy is there yet";
+    state.task_done(3, 1, true, {}, 1000);
+    auto readers = only<SendTask>(state.take_actions());
+    ASSERT_EQ(readers.size(), 2u);
+    for (const auto& reader : readers) EXPECT_EQ(reader.spec.inputs[0].holder, reader.worker) << "its own copy";
+    EXPECT_EQ(state.bytes_held(2), 1000u);
+    state.task_released(1);
+    std::vector<SchedulerAction> released{ReleaseResult{2, 1}, ReleaseResult{3, 1}};
+    EXPECT_EQ(state.take_actions(), released);
+    EXPECT_EQ(state.bytes_held(3), 0u);
+}
+
 }  // namespace
 }  // namespace taskfarm::detail

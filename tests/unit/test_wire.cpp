@@ -50,7 +50,7 @@ TEST(Wire, AFrameCarriesManyMessagesInOrder) {
 TEST(Wire, LargeByteStringsTravelAsAttachmentsNotInTheHead) {
     Bytes big(attachment_threshold, 'b');
     Bytes small(attachment_threshold - 1, 's');
-    std::vector<Message> messages{Fetched{1, big}, Fetched{2, small}, detail::Run{{3, 1, 0, 0, 0, 1, 0, 0, 0, {}, {}, big}}};
+    std::vector<Message> messages{Fetched{1, big}, Fetched{2, small}, detail::Run{{3, 1, 0, 0, 0, 1, 0, 0, 0, false, false, {}, {}, big}}};
     auto frame = sealed(messages);
     ASSERT_EQ(frame.attachments.size(), 2u);
     EXPECT_LT(frame.head.size(), small.size() + 200);

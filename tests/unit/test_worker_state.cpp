@@ -681,5 +681,40 @@ TEST(WorkerState, ReleaseDropsATaskWaitingForItsInputs) {
     EXPECT_EQ(state.tasks_fetching_inputs(), 0u);
 }
 
+TEST(WorkerState, LargeArgumentsComeFromTheClientAndARetryLeavesThemThere) {
+    auto state = started_worker(worker_options(1), 2);
+    auto large = task(7, 1);
+    large.args.clear();
+    large.args_at_client = true;
+    state.run(large);
+    std::vector<WorkerAction> asked{Send{client_rank, FetchInput{7, args_element}}};
+    EXPECT_EQ(state.take_actions(), asked);
+    state.input(Input{7, args_element, Outcome::value, Bytes{'A', 'R', 'G', 'S'}});
+    auto executes = only<Execute>(state.take_actions());
+    ASSERT_EQ(executes.size(), 1u);
+    EXPECT_EQ(executes[0].spec->args, (Bytes{'A', 'R', 'G', 'S'}));
+    EXPECT_TRUE(executes[0].inputs.empty()) << "arguments are not an input";
+    state.attempt_started(0, t0);
+    state.attempt_finished(0, error());
+    auto retry = std::get<Retry>(only<Send>(state.take_actions()).at(0).message);
+    EXPECT_TRUE(retry.spec.args.empty()) << "the client keeps them: they do not pass the scheduler";
+    EXPECT_TRUE(retry.spec.args_at_client);
+}
+
+TEST(WorkerState, ArgumentsTheClientNoLongerHasEndTheTaskUnrun) {
+    auto state = started_worker(worker_options(1), 2);
+    auto large = task(8);
+    large.args.clear();
+    large.args_at_client = true;
+    state.run(large);
+    state.take_actions();
+    auto gone = encode_failure({"taskfarm::MissingInput", "let go", 1, "client", 1, TaskError::Cause::dependency});
+    state.input(Input{8, args_element, Outcome::error, gone});
+    std::vector<WorkerAction> ended{Send{client_rank, Finished{8, Outcome::error, gone}},
+                                    Send{scheduler_rank, Done{8, false, 0}}};
+    EXPECT_EQ(state.take_actions(), ended);
+    EXPECT_EQ(state.tasks_fetching_inputs(), 0u);
+}
+
 }  // namespace
 }  // namespace taskfarm::detail

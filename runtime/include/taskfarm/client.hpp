@@ -125,6 +125,21 @@ public:
         return lazy_map(detail::ResultOrder::completion, std::forward<Fn>(fn), std::forward<InputsThenSettings>(args)...);
     }
 
+    // Places a value in the farm (dask's scatter): it is sent once, to one worker, which keeps
+    // it; the Future is an ordinary one (get(), an argument of other tasks, released when the
+    // last copy is gone). Pass it to many tasks rather than the value itself, which would
+    // travel (and be kept by the scheduler until sent) once per task.
+    template <class T>
+    [[nodiscard]] Future<std::decay_t<T>> scatter(const T& value) {
+        return detail::submit_value(*core_, static_cast<const std::decay_t<T>&>(value), false);
+    }
+    // The same with a copy on every worker (dask's scatter(broadcast=True)): each worker's
+    // tasks read their own copy, and tasks that need it may run anywhere.
+    template <class T>
+    [[nodiscard]] Future<std::decay_t<T>> broadcast(const T& value) {
+        return detail::submit_value(*core_, static_cast<const std::decay_t<T>&>(value), true);
+    }
+
     // Number of worker ranks; 0 when tasks run inline in the client.
     int workers() const;
 

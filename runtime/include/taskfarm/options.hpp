@@ -26,6 +26,11 @@ struct Options {
     // Results up to this many bytes travel with the task's completion message; larger ones
     // stay on their worker until gathered (docs/design.md).  TASKFARM_INLINE_RESULT_LIMIT
     std::size_t inline_result_limit = 256 * 1024;
+    // Backpressure: the bytes of task arguments in the farm (submitted, not yet finished) at
+    // most; submit and map wait for room rather than exhaust memory. A single task larger
+    // than this still goes when nothing else is pending. 0: no bound.
+    // TASKFARM_MAX_PENDING_BYTES
+    std::size_t max_pending_bytes = std::size_t(1) << 30;
     // Run every task in a child process of its worker, so that a task that crashes or must
     // be stopped takes only itself down (docs/faults.md).  TASKFARM_ISOLATE=1
     bool isolate = false;

@@ -21,8 +21,9 @@ class ClientCore;
 
 // inputs: the tasks (or elements of a map) whose results are this task's Future arguments,
 // in the order the invoker reads them (RunContext::inputs).
+// broadcast: the task runs on every worker, each keeping its result (Client::broadcast).
 std::shared_ptr<TaskState> submit_task(ClientCore& core, const TaskCode& code, Bytes args, const TaskOptions& options,
-                                       std::vector<std::shared_ptr<TaskState>> inputs = {});
+                                       std::vector<std::shared_ptr<TaskState>> inputs = {}, bool broadcast = false);
 // One task for `count` elements of a map; returns a state per element.
 std::vector<std::shared_ptr<TaskState>> submit_chunk(ClientCore& core, const TaskCode& code, Bytes args,
                                                      std::uint32_t count, const TaskOptions& options);
@@ -45,6 +46,24 @@ Future<typename Kind::Result> submit_one(ClientCore& core, const TaskOptions& op
     auto inputs = Kind::inputs(args...);
     return FutureAccess::make<typename Kind::Result>(
         submit_task(core, Kind::code(callable), Kind::encode(callable, args...), options, std::move(inputs)));
+}
+
+// A value the farm keeps (Client::scatter, Client::broadcast): a task that returns it, run on
+// one worker or, with `everywhere`, on every worker; each keeps its copy like any result.
+template <class T>
+struct Keep {
+    T operator()(T value) const { return value; }
+};
+template <class T>
+Future<T> submit_value(ClientCore& core, const T& value, bool everywhere) {
+    static_assert(!is_future<T> && !is_future_vector<T>,
+                  "taskfarm: scatter and broadcast place a value; a Future's result is in the farm already");
+    using KeepTask = task_kind_t<Keep<T>, T>;
+    Keep<T> keep;
+    TaskOptions once;
+    once.retries = 0;
+    return FutureAccess::make<typename KeepTask::Result>(
+        submit_task(core, KeepTask::code(keep), KeepTask::encode(keep, value), once, {}, everywhere));
 }
 
 // Submits callable over the elements the iterators `positions` are at, taken side by side and
