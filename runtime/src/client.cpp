@@ -549,9 +549,12 @@ void ClientCore::keep_running(TaskState& task) {
 }
 
 void ClientCore::cancel(TaskState& task) {
+    std::vector<std::shared_ptr<TaskState>> let_go;  // destroyed after the lock is released
     if (task.chunk) {  // the chunk runs on for its other elements; this one's outcome is dropped
         {
             std::lock_guard lock(mutex_);
+            cancel_dependents(task);
+            let_go = take_let_go();
             task.status = TaskStatus::cancelled;
             std::erase_if(task.chunk->more().watchers, [&](const Watcher& watcher) {
                 if (watcher.element != &task) return false;
@@ -562,7 +565,6 @@ void ClientCore::cancel(TaskState& task) {
         changed_.notify_all();
         return;
     }
-    std::vector<std::shared_ptr<TaskState>> let_go;  // destroyed after the lock is released
     {
         std::lock_guard lock(mutex_);
         if (task.status == TaskStatus::cancelled) return;

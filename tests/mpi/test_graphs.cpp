@@ -180,6 +180,24 @@ TEST(Graphs, CancellingAnInputCancelsTheTasksThatNeedIt) {
     EXPECT_EQ(client.submit(increment, client.submit(increment, 1)).get(), 3);
 }
 
+TEST(Graphs, CancellingAnElementCancelsWhatNeedsItAndLeavesItsChunkRunning) {
+    auto& client = test::client();
+    auto values = client.map(nap_then, std::views::iota(0, 3));  // a task each: small maps are not chunked
+    auto squares = client.map(square, std::views::iota(0, 20'000));
+    auto needs_element = client.submit(increment, squares[7]);
+    auto needs_value = client.submit(increment, values[1]);
+    squares[7].cancel();
+    values[1].cancel();
+    if (inline_mode()) {
+        EXPECT_EQ(needs_element.get(), 50);
+        return;
+    }
+    EXPECT_TRUE(needs_value.cancelled());
+    EXPECT_TRUE(needs_element.cancelled() || needs_element.get() == 50)
+        << "cancelled, unless the element had finished before the cancel (then it already ran)";
+    EXPECT_EQ(squares[8].get(), 64) << "the chunk runs on for its other elements";
+}
+
 TEST(Graphs, DroppingADependentsFutureLeavesItsInputAlone) {
     auto& client = test::client();
     auto input = client.submit(nap_then, 5);

@@ -588,6 +588,15 @@ TEST(SchedulerState, AChainOfWaitingTasksRunsOneAfterAnother) {
     EXPECT_EQ(state.results_held(), 1u);
 }
 
+// With a 1 s worker timeout, 1.2 s pass in steps in which only worker `alive` is heard from:
+// the other is lost.
+void lose_all_but(SchedulerState& state, int alive) {
+    for (int ms : {400, 800, 1200}) {
+        state.worker_heard(alive);
+        state.time_passed(Liveness::Clock::time_point{} + std::chrono::milliseconds(ms));
+    }
+}
+
 TEST(SchedulerState, AnInputThatFailsHereFailsEveryTaskWaitingForItWithoutRecursion) {
     // Task 1's worker is lost with no runs left for it: the chain of 4 999 tasks behind it fails.
     SchedulerState lossy({2, 3}, WindowPolicy::fixed(4), Liveness{std::chrono::seconds(1), {}});
@@ -595,12 +604,7 @@ TEST(SchedulerState, AnInputThatFailsHereFailsEveryTaskWaitingForItWithoutRecurs
     auto first = only<SendTask>(lossy.take_actions());
     ASSERT_EQ(first.size(), 1u);
     for (TaskId id = 2; id <= 5'000; ++id) lossy.task_submitted(needs(id, {{id - 1, 0, -1}}));
-    lossy.time_passed(Liveness::Clock::time_point{} + std::chrono::milliseconds(400));
-    int other = first[0].worker == 2 ? 3 : 2;
-    lossy.worker_heard(other);
-    lossy.time_passed(Liveness::Clock::time_point{} + std::chrono::milliseconds(800));
-    lossy.worker_heard(other);
-    lossy.time_passed(Liveness::Clock::time_point{} + std::chrono::milliseconds(1200));
+    lose_all_but(lossy, first[0].worker == 2 ? 3 : 2);
     auto actions = lossy.take_actions();
     EXPECT_EQ(only<LoseWorker>(actions).size(), 1u);
     auto failed = only<FailTask>(actions);
@@ -623,13 +627,7 @@ TEST(SchedulerState, AResultLostWithItsWorkerFailsTheTasksThatNeedIt) {
     ASSERT_EQ(second.size(), 1u);
     state.task_submitted(needs(3, {{1, 0, -1}, {2, 0, -1}}));  // waits for 2; 1 is on the worker to be lost
     state.take_actions();
-    auto tick = [&](int ms) {
-        state.worker_heard(other);
-        state.time_passed(Liveness::Clock::time_point{} + std::chrono::milliseconds(ms));
-    };
-    tick(400);
-    tick(800);
-    tick(1200);
+    lose_all_but(state, other);
     auto actions = state.take_actions();
     ASSERT_EQ(only<LoseWorker>(actions).size(), 1u);
     bool three_failed = false;
