@@ -131,119 +131,6 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     return task;
 }
 
-namespace {
-// The task whose messages decide this one's fate: itself, or for an element its chunk.
-TaskState& carrier(TaskState& task) { return task.chunk ? *task.chunk : task; }
-
-// Where the outcome of element `element` (0: the whole task) of a done, uncancelled task
-// lies: true and its result's bytes, or false and a failure record.
-std::pair<bool, std::span<const char>> outcome_of(TaskState& source, std::uint32_t element,
-                                                  std::vector<ElementResult>& elements) {
-    if (source.status == TaskStatus::error) return {false, source.payload};
-    if (element == 0) return {true, source.payload};
-    if (elements.empty())
-        for_each_outcome(source.payload, [&](const OutcomePlace& at) { elements.push_back({at.ok, at.offset, at.size}); });
-    if (element > elements.size()) return {false, {}};
-    const auto& at = elements[element - 1];
-    return {at.ok, std::span<const char>(source.payload).subspan(at.offset, at.size)};
-}
-}  // namespace
-
-bool ClientCore::add_inputs(TaskState& task, TaskSpec& spec, const std::vector<std::shared_ptr<TaskState>>& inputs) {
-    for (const auto& input : inputs) {
-        auto& source = carrier(*input);
-        if (input->status == TaskStatus::cancelled || source.status == TaskStatus::cancelled) {
-            complete(task, TaskStatus::cancelled, {});  // as dask: what needs a cancelled future is cancelled
-            return false;
-        }
-        if (source.status == TaskStatus::error) {  // it would fail on a worker just the same
-            complete(task, TaskStatus::error, dependency_failure(source.payload, input->id));
-            return false;
-        }
-        std::int32_t holder = -1;  // the scheduler knows it
-        if (source.status == TaskStatus::value && source.holder < first_worker_rank) {
-            holder = client_rank;  // done before this run (the journal's): only this client has it
-            served_.emplace(source.id, &source);
-        }
-        spec.inputs.push_back({source.id, input->chunk ? input->index + 1 : 0, holder});
-    }
-    task.more().inputs = inputs;
-    return true;
-}
-
-bool ClientCore::inline_inputs(TaskState& task, const std::vector<std::shared_ptr<TaskState>>& inputs,
-                               std::vector<std::span<const char>>& bytes) {
-    for (const auto& input : inputs) {
-        auto& source = carrier(*input);
-        if (input->status == TaskStatus::cancelled || source.status == TaskStatus::cancelled) {
-            complete(task, TaskStatus::cancelled, {});
-            return false;
-        }
-        auto [ok, outcome] = outcome_of(source, input->chunk ? input->index + 1 : 0, source.more().elements);
-        if (!ok) {
-            complete(task, TaskStatus::error,
-                     outcome.empty() ? missing_input_failure(input->id, "has no outcome in its chunk's result", own_rank(),
-                                                             host_name())
-                                     : dependency_failure(outcome, input->id));
-            return false;
-        }
-        bytes.push_back(outcome);
-    }
-    return true;
-}
-
-void ClientCore::serve_arguments(int source, TaskId task) {
-    auto held = held_arguments_.find(task);
-    if (held == held_arguments_.end()) {  // the task was let go (cancelled) meanwhile
-        transport_->post(source, Input{task, args_element, Outcome::error,
-                                       missing_input_failure(task, "was let go before its worker could fetch its arguments",
-                                                             own_rank(), host_name())});
-        return;
-    }
-    Bytes bytes = held->second.keep ? held->second.bytes : std::move(held->second.bytes);
-    if (!held->second.keep) held_arguments_.erase(held);
-    transport_->post(source, Input{task, args_element, Outcome::value, std::move(bytes)});
-}
-
-void ClientCore::serve_input(int source, const FetchInput& wanted) {
-    if (wanted.element == args_element) return serve_arguments(source, wanted.task);
-    auto id = wanted.task + wanted.element;
-    auto served = served_.find(wanted.task);
-    if (served == served_.end()) {
-        transport_->post(source, Input{wanted.task, wanted.element, Outcome::error,
-                                       missing_input_failure(id, "is no longer kept by the client", own_rank(), host_name())});
-        return;
-    }
-    auto& task = *served->second;
-    auto [ok, outcome] = outcome_of(task, wanted.element, task.more().elements);
-    Bytes payload = outcome.empty() && !ok ? missing_input_failure(id, "has no outcome in its chunk's result", own_rank(),
-                                                                   host_name())
-                                           : Bytes(outcome.begin(), outcome.end());
-    transport_->post(source, Input{wanted.task, wanted.element, ok ? Outcome::value : Outcome::error, std::move(payload)});
-}
-
-void ClientCore::cancel_dependents(TaskState& task) {
-    // Iterative, so that a chain of 10 000 tasks is cancelled without 10 000 nested calls.
-    std::vector<TaskState*> cancelling{&task};
-    while (!cancelling.empty()) {
-        auto* next = cancelling.back();
-        cancelling.pop_back();
-        if (!next->extras) continue;
-        for (auto& weak : std::exchange(next->extras->dependents, {})) {
-            auto dependent = weak.lock();
-            if (!dependent) continue;
-            let_go_.push_back(dependent);  // the last reference may be this one: let go after the unlock
-            if (dependent->status != TaskStatus::pending) continue;
-            complete(*dependent, TaskStatus::cancelled, {});
-            if (transport_ && !closed_) transport_->post(scheduler_rank, Release{dependent->id});
-            cancelling.push_back(dependent.get());
-        }
-    }
-}
-
-// Inline, a task with a timeout that is not isolated runs on a thread of its own, so that
-// the client can stop waiting at the limit, as a worker does: the thread cannot be stopped,
-// so it is given up and runs on (with its copy of the task) until the process ends.
 AttemptResult ClientCore::run_inline(const TaskSpec& spec, std::span<const std::span<const char>> inputs) {
     auto limit_ns = time_limit_ns(spec);
     if (options_.isolate || limit_ns == 0) return run_attempt(spec, options_, inputs);
@@ -390,45 +277,6 @@ void ClientCore::worker_lost(int worker) {
     }
 }
 
-void ClientCore::unowned_task_ended(int source, TaskId task, std::uint32_t elements, const Finished& finished) {
-    auto status = finished.outcome == Outcome::value  ? TaskStatus::value
-                  : finished.outcome == Outcome::held ? TaskStatus::held
-                                                      : TaskStatus::error;
-    if (progress_) count_progress(status, elements, finished.payload, false);
-    // Its worker keeps every outcome until released, and nobody will fetch this one.
-    if (source >= first_worker_rank && !closed_) transport_->post(scheduler_rank, Release{task});
-    say_if_failed(task, source, elements, status, finished.payload);
-}
-
-void ClientCore::say_if_failed(TaskId task, int rank, std::uint32_t elements, TaskStatus status,
-                               std::span<const char> payload) {
-    auto say = [](const std::string& what) { log_line("a task left to run by fire_and_forget failed: " + what); };
-    try {
-        if (status == TaskStatus::error) throw_failure(payload, task);
-        if (elements == 0 || status != TaskStatus::value) return;  // a chunk's result still on its worker is not read
-        std::uint32_t failed = 0;
-        std::string first;
-        std::uint32_t index = 0;
-        for_each_outcome(payload, [&](const OutcomePlace& at) {
-            if (!at.ok && failed++ == 0) {
-                try {
-                    throw_failure(payload.subspan(at.offset, at.size), task + 1 + index);
-                } catch (const std::exception& e) {
-                    first = e.what();
-                }
-            }
-            ++index;
-        });
-        failed += elements - std::min(elements, index);  // elements with no outcome failed too
-        if (failed > 0)
-            say(std::to_string(failed) + " of the " + std::to_string(elements) + " elements of task " +
-                std::to_string(task) + " (a map's chunk, on rank " + std::to_string(rank) + ")" +
-                (first.empty() ? std::string() : "; the first: " + first));
-    } catch (const std::exception& e) {  // a TaskError, or a failure record that does not decode
-        say(e.what());
-    }
-}
-
 void ClientCore::wait_for_room(std::unique_lock<std::mutex>& lock, std::uint64_t bytes) {
     auto limit = options_.max_pending_bytes;
     // Nothing pending: any task goes, however large (else it would wait for ever).
@@ -532,20 +380,6 @@ std::exception_ptr ClientCore::exception(TaskState& task) {
     } catch (...) {
         return std::current_exception();
     }
-}
-
-void ClientCore::keep_running(TaskState& task) {
-    std::lock_guard lock(mutex_);
-    auto& source = carrier(task);  // an element's chunk runs on for it
-    if (source.keep_running) return;
-    if (closed_ && source.status == TaskStatus::pending)
-        throw UsageError("taskfarm: fire_and_forget after the farm has shut down");
-    source.keep_running = true;
-    // Done already (always so inline): nobody will look at its outcome now, so a failure is
-    // said here, as when it ends later (complete, unowned_task_ended).
-    if (source.status != TaskStatus::pending)
-        say_if_failed(source.id, source.holder < 0 ? own_rank() : source.holder, source.elements, source.status,
-                      source.payload);
 }
 
 void ClientCore::cancel(TaskState& task) {
@@ -689,24 +523,6 @@ void ClientCore::fetch_held_results(std::unique_lock<std::mutex>& lock) {
         if (task->status == TaskStatus::held) request_fetch(*task);
     // A holder that is lost turns its results into errors (worker_lost), so this ends.
     while (unfetched()) changed_.wait(lock);
-}
-
-void ClientCore::finish_kept_tasks(std::unique_lock<std::mutex>& lock, int status, bool unwinding) {
-    auto left = [this] {
-        return unowned_.size() + std::count_if(live_.begin(), live_.end(), [](auto& entry) {
-                                     return entry.second->keep_running && entry.second->status == TaskStatus::pending;
-                                 });
-    };
-    // A lost worker's tasks fail and a stop signal ends the process, so this wait ends.
-    if (status == 0 && !unwinding) {
-        while (left() > 0) changed_.wait(lock);
-    } else if (auto count = left(); count > 0) {
-        log_line(std::to_string(count) + (count == 1 ? " task" : " tasks") +
-                 " left to run by fire_and_forget had not finished when the farm ended " +
-                 (unwinding ? std::string("as an exception left the client's code")
-                            : "with status " + std::to_string(status)) +
-                 "; they will not run");
-    }
 }
 
 void ClientCore::shutdown(int status, bool unwinding) {

@@ -86,6 +86,9 @@ struct TaskState {
     ~TaskState();
 };
 
+// The task whose messages decide this one's fate: itself, or for an element its chunk.
+inline TaskState& carrier(TaskState& task) { return task.chunk ? *task.chunk : task; }
+
 class ClientCore : public std::enable_shared_from_this<ClientCore> {
 public:
     // Without a transport, tasks run inline as they are submitted. local_farm: the roles the

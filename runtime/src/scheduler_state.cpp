@@ -108,11 +108,12 @@ void SchedulerState::copy_done(int worker, TaskId task, bool held, std::uint64_t
 void SchedulerState::release_copies(TaskId task) {
     auto& copies = broadcast_.at(task);
     for (const auto& kept : copies.kept) {
-        actions_.push_back(ReleaseResult{kept.worker, task});
+        actions_.emplace_back(std::in_place_type<ReleaseResult>, kept.worker, task);
         if (auto* w = find_worker(kept.worker)) w->held_bytes -= std::min(w->held_bytes, kept.bytes);
     }
     copies.kept.clear();
-    for (int worker : copies.pending) actions_.push_back(ReleaseResult{worker, task});  // dropped there if not started
+    for (int worker : copies.pending)  // dropped there if not started
+        actions_.emplace_back(std::in_place_type<ReleaseResult>, worker, task);
     if (copies.pending.empty()) broadcast_.erase(task);
     else copies.released = true;
 }

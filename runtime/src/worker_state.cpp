@@ -120,7 +120,9 @@ void WorkerState::run(TaskSpec spec) {
         return;
     }
     auto count = spec.inputs.size();
-    Fetching fetching{{}, std::vector<InputBytes>(count), std::vector<bool>(count), 0};
+    Fetching fetching;
+    fetching.inputs.resize(count);
+    fetching.failed.resize(count);
     if (fetch_args) {  // large arguments: from the client, as an input is from its holder
         ++fetching.missing;
         fetching.args_missing = true;
