@@ -160,6 +160,47 @@ if wi:
             row.append(f"{cell(rss)} MiB, {cell(rate)}/s" if rss else "—")
         lines.append(f"| {n:,} | " + " | ".join(row) + " |")
 
+# WG: task graphs
+def wg(metric, tool, kind, n):
+    return find(metric, tool=tool, workload="WG", kind=kind, n=n)
+
+
+wg_sizes = {kind: sorted({r["n"] for r in RESULTS if r["workload"] == "WG" and r.get("kind") == kind})
+            for kind in ("chain", "tree", "pipeline")}
+if any(wg_sizes.values()):
+    lines += ["", "### WG — task graphs, `Future`s as arguments: taskfarm (np 4, 2 workers) beside dask's "
+              "`client.submit(fn, future)` (dask-mpi layout, 2 workers)", "",
+              "The whole graph is submitted at once and timed until its last result is on the client."]
+    if wg_sizes["chain"]:
+        lines += ["", "**chain** — `x = submit(increment, x)` N times, each link waiting for the one before", "",
+                  "| N | taskfarm tasks/s | µs per link | dask tasks/s | µs per link | taskfarm / dask |",
+                  "|---|---|---|---|---|---|"]
+        for n in wg_sizes["chain"]:
+            tf, dk = wg("tasks_per_second", "taskfarm", "chain", n), wg("tasks_per_second", "dask", "chain", n)
+            lines.append(f"| {n:,} | {cell(tf)} | {cell(wg('us_per_link', 'taskfarm', 'chain', n))} | {cell(dk)} | "
+                         f"{cell(wg('us_per_link', 'dask', 'chain', n))} | {ratio(tf, dk)} |")
+    if wg_sizes["tree"]:
+        lines += ["", "**tree** — `map(leaf, 0..N)`, then `submit(add, a, b)` pairwise, level by level, until one: "
+                  "2N − 1 tasks", "",
+                  "| N leaves | taskfarm tasks/s | seconds | dask tasks/s | seconds | taskfarm / dask |",
+                  "|---|---|---|---|---|---|"]
+        for n in wg_sizes["tree"]:
+            tf, dk = wg("tasks_per_second", "taskfarm", "tree", n), wg("tasks_per_second", "dask", "tree", n)
+            lines.append(f"| {n:,} | {cell(tf)} | {cell(wg('seconds', 'taskfarm', 'tree', n))} | {cell(dk)} | "
+                         f"{cell(wg('seconds', 'dask', 'tree', n))} | {ratio(tf, dk)} |")
+    if wg_sizes["pipeline"]:
+        lines += ["", "**pipeline** — N blocks of 1 MiB: `load` → `summarise` (its argument the load's `Future`) → "
+                  "a tree of `combine` on the 40-byte summaries: 3N − 1 tasks (examples/05_pipeline.cpp)", "",
+                  "| N blocks | taskfarm seconds | MB/s of blocks | a worker's peak MiB | dask seconds | MB/s of blocks | "
+                  "a worker's peak MiB | taskfarm / dask |", "|---|---|---|---|---|---|---|---|"]
+        for n in wg_sizes["pipeline"]:
+            row = []
+            for tool in ("taskfarm", "dask"):
+                row += [cell(wg("seconds", tool, "pipeline", n)), cell(wg("mb_per_second", tool, "pipeline", n)),
+                        cell(wg("worker_peak_rss_mib", tool, "pipeline", n))]
+            tf, dk = wg("mb_per_second", "taskfarm", "pipeline", n), wg("mb_per_second", "dask", "pipeline", n)
+            lines.append(f"| {n:,} | " + " | ".join(row) + f" | {ratio(tf, dk)} |")
+
 # Huge pages
 w1h = find("tasks_per_second", tool="taskfarm", workload="W1H")
 m1h = find("tasks_per_second", tool="mpi4py.futures", workload="W1H")

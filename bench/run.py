@@ -43,8 +43,8 @@ def mpirun(np, huge_pages=False):
     return ["mpirun", "-np", str(np)] + flags
 
 
-def taskfarm(workload, n, np=4, huge_pages=False):
-    return mpirun(np, huge_pages) + [os.path.join(BUILD, "bench", "taskfarm_bench"), workload, str(n)]
+def taskfarm(workload, n, np=4, huge_pages=False, kind=None):
+    return mpirun(np, huge_pages) + [os.path.join(BUILD, "bench", "taskfarm_bench"), workload] + ([kind] if kind else []) + [str(n)]
 
 
 def local(workload, n, workers, huge_pages=False):
@@ -58,8 +58,9 @@ def mpi4py(workload, n, chunksize=1, workers=2, huge_pages=False):
                                   workload, str(n), str(chunksize)]
 
 
-def dask(workload, n, workers=2, huge_pages=False):
-    return mpirun(workers + 2, huge_pages) + [PYTHON, os.path.join(HERE, "peers", "dask_bench.py"), workload, str(n)]
+def dask(workload, n, workers=2, huge_pages=False, kind=None):
+    return mpirun(workers + 2, huge_pages) + [PYTHON, os.path.join(HERE, "peers", "dask_bench.py"), workload] + \
+        ([kind] if kind else []) + [str(n)]
 
 
 def raw(np, *args):
@@ -224,6 +225,28 @@ def main():
                 [PYTHON, os.path.join(HERE, "peers", "multiprocessing_bench.py"), "WI", str(n), "1024", "2"],
                 ["client_peak_rss_mib", "tasks_per_second"], runs, tool="multiprocessing", workload="WI", n=n)
 
+    # WG: task graphs, Futures as arguments (issue 14), np 4 (2 workers) beside dask's own way
+    # (client.submit with futures as arguments, the dask-mpi layout). chain: x = submit(increment, x)
+    # n times; tree: a map of n leaves, then add(a, b) level by level; pipeline: n blocks of 1 MiB,
+    # load -> summarise -> a tree of combine. mpi4py.futures has no task graphs.
+    graphs = (("chain", [1000, 10_000, 100_000]), ("tree", [1000, 10_000, 100_000, 1_000_000]),
+              ("pipeline", [100, 1000, 4000]))
+    metrics = {"chain": ["tasks_per_second", "us_per_link", "seconds"], "tree": ["tasks_per_second", "seconds"],
+               "pipeline": ["seconds", "blocks_per_second", "mb_per_second", "tasks_per_second", "worker_peak_rss_mib"]}
+    for kind, sizes in graphs:
+        for n in sized(sizes, [100]):
+            measure(f"WG {kind} taskfarm N={n}", taskfarm("WG", n, kind=kind), metrics[kind], runs, tool="taskfarm",
+                    workload="WG", kind=kind, n=n)
+        peer_sizes = sized(sizes, [100])  # the same sizes, until a run would pass PEER_LIMIT
+        for n in peer_sizes:
+            wall = measure(f"WG {kind} dask N={n}", dask("WG", n, kind=kind), metrics[kind], runs, tool="dask",
+                           workload="WG", kind=kind, n=n)
+            if wall * 10 > PEER_LIMIT and n != peer_sizes[-1]:
+                skipped.append(f"WG {kind} dask: N above {n} (a run took {wall:.0f} s)")
+                break
+    if not ONLY or "WG" in ONLY:
+        skipped.append("WG mpi4py.futures: it has no task graphs (a future cannot be an argument of submit)")
+
     # W1H, W2H, W5H: W1 at N = 1e6, W2 and W5 again, every tool with huge pages for malloc.
     n = 1_000_000 if not QUICK else 1000
     measure(f"W1H taskfarm N={n}", taskfarm("W1", n, huge_pages=True), ["tasks_per_second"], runs, tool="taskfarm",
@@ -245,6 +268,8 @@ def main():
         with open(os.path.join(HERE, "results", name)) as previous:
             full = json.load(previous)
         full["results"] = [r for r in full["results"] if r.get("workload") not in ONLY] + results
+        full["skipped"] = [s for s in full.get("skipped", []) if s.split()[0] not in ONLY] + \
+            [s for s in skipped if s.split()[0] in ONLY]
         full.setdefault("updated", []).append(f"{record['date']}: {','.join(sorted(ONLY))}")
         record = full
     with open(os.path.join(HERE, "results", name), "w") as out:

@@ -3,7 +3,8 @@
 // Workloads (docs/performance.md): W1 map+gather, W2 submit loop, W3 round trip,
 // W4 efficiency of busy tasks, W5 large argument, W6 memory per pending task, W7 start-up,
 // W9 a CPU-bound map of n tasks of 1 ms (the same work whatever the number of workers),
-// WI a lazy map (imap) of n tiny tasks: the client's peak memory.
+// WI a lazy map (imap) of n tiny tasks: the client's peak memory,
+// WG task graphs (Futures as arguments), by kind: `WG chain n`, `WG tree n`, `WG pipeline n`.
 // Started plainly it runs in the local farm (TASKFARM_LOCAL_WORKERS workers, 0: inline).
 #include <taskfarm/taskfarm.hpp>
 
@@ -11,10 +12,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <ranges>
 #include <sstream>
 #include <string>
@@ -44,6 +47,73 @@ long hold_until(std::string gate) {
     return 1;
 }
 
+// WG, task graphs. The same functions are in bench/peers/workloads.py for dask.
+long increment(long x) { return x + 1; }
+long leaf(long i) { return i; }
+long add(long a, long b) { return a + b; }
+
+// The pipeline of examples/05_pipeline.cpp: a block of 1 MiB of doubles is loaded, summarised
+// where it is, and the 40-byte summaries are combined pairwise.
+constexpr std::uint64_t block_values = 131'072;  // 1 MiB of doubles
+constexpr double block_offset = 1.0e6;
+
+struct Summary {
+    std::uint64_t count = 0;
+    double mean = 0;
+    double m2 = 0;
+    double min = std::numeric_limits<double>::infinity();
+    double max = -std::numeric_limits<double>::infinity();
+};
+
+std::vector<double> load_block(std::uint64_t seed, std::uint64_t index) {
+    auto stream = taskfarm::random_stream(seed, index);
+    std::vector<double> block(block_values);
+    for (auto& x : block) x = block_offset + double(stream() >> 11) * 0x1.0p-53;
+    return block;
+}
+
+Summary summarise(const std::vector<double>& block) {
+    Summary s;
+    if (block.empty()) return s;
+    s.count = block.size();
+    double shift = block.front(), deviations = 0;
+    for (double x : block) {
+        deviations += x - shift;
+        s.min = std::min(s.min, x);
+        s.max = std::max(s.max, x);
+    }
+    s.mean = shift + deviations / double(s.count);
+    for (double x : block) s.m2 += (x - s.mean) * (x - s.mean);
+    return s;
+}
+
+Summary combine(const Summary& a, const Summary& b) {
+    if (a.count == 0) return b;
+    if (b.count == 0) return a;
+    Summary s;
+    s.count = a.count + b.count;
+    double delta = b.mean - a.mean;
+    double weight_b = double(b.count) / double(s.count);
+    s.mean = a.mean + delta * weight_b;
+    s.m2 = a.m2 + b.m2 + delta * delta * double(a.count) * weight_b;
+    s.min = std::min(a.min, b.min);
+    s.max = std::max(a.max, b.max);
+    return s;
+}
+
+// Pairwise, a level at a time, in order; an odd one goes up as it is. Waits for nothing.
+template <class T, class Fn>
+taskfarm::Future<T> tree_reduce(taskfarm::Client& client, Fn fn, std::vector<taskfarm::Future<T>> level) {
+    while (level.size() > 1) {
+        std::vector<taskfarm::Future<T>> next;
+        next.reserve(level.size() / 2 + 1);
+        for (std::size_t i = 0; i + 1 < level.size(); i += 2) next.push_back(client.submit(fn, level[i], level[i + 1]));
+        if (level.size() % 2 == 1) next.push_back(level.back());
+        level = std::move(next);
+    }
+    return level.front();
+}
+
 long status_kib(const std::string& file, const std::string& field) {
     std::ifstream status(file);
     std::string line;
@@ -52,13 +122,16 @@ long status_kib(const std::string& file, const std::string& field) {
     return -1;
 }
 
-// The scheduler is rank 0 of this job: a sibling process whose environment says so.
-long scheduler_resident_kib() {
+// Another rank of this job on this host: a sibling process (same parent, the launcher's daemon)
+// whose environment says which rank it is. Calls fn(rank, /proc/<pid>) for each one.
+template <class Fn>
+void for_each_sibling_rank(Fn fn) {
     std::ifstream self_stat("/proc/self/stat");
     std::string text((std::istreambuf_iterator<char>(self_stat)), {});
     std::istringstream fields(text.substr(text.rfind(')') + 2));
     std::string state, parent;
     fields >> state >> parent;
+    const std::string key = "OMPI_COMM_WORLD_RANK=";
     for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
         auto name = entry.path().filename().string();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
@@ -72,10 +145,29 @@ long scheduler_resident_kib() {
         if (p != parent) continue;
         std::ifstream environ(entry.path() / "environ");
         std::string env((std::istreambuf_iterator<char>(environ)), {});
-        if (env.find(std::string("OMPI_COMM_WORLD_RANK=0") + '\0') != std::string::npos)
-            return status_kib((entry.path() / "status").string(), "VmRSS");
+        auto at = env.rfind(key, 0) == 0 ? 0 : env.find(std::string(1, '\0') + key);
+        if (at == std::string::npos) continue;
+        fn(std::atoi(env.c_str() + at + (at == 0 ? 0 : 1) + key.size()), entry.path());
     }
-    return -1;
+}
+
+// The scheduler is rank 0 of this job.
+long scheduler_resident_kib() {
+    long kib = -1;
+    for_each_sibling_rank([&](int rank, const std::filesystem::path& proc) {
+        if (rank == 0) kib = status_kib((proc / "status").string(), "VmRSS");
+    });
+    return kib;
+}
+
+// The largest peak resident memory of the workers (ranks 2 and up), in MiB; -1 if none is
+// found (the local farm: its workers are threads of this process).
+double workers_peak_mib() {
+    long kib = -1;
+    for_each_sibling_rank([&](int rank, const std::filesystem::path& proc) {
+        if (rank >= 2) kib = std::max(kib, status_kib((proc / "status").string(), "VmHWM"));
+    });
+    return kib < 0 ? -1.0 : double(kib) / 1024;
 }
 
 void report(const char* workload, long n, int workers, const std::string& figures) {
@@ -90,9 +182,62 @@ std::string fmt(const char* format, double a, double b = 0, double c = 0) {
     return buffer;
 }
 
-int bench(taskfarm::Client& client, const std::string& workload, long n) {
+// One task graph of the given kind and size, submitted whole, timed until its last result.
+int graph(taskfarm::Client& client, const std::string& kind, long n, int workers) {
+    auto figures = [&](double took, long tasks) {
+        return fmt("\"seconds\": %.6f, \"tasks\": %.0f, \"tasks_per_second\": %.1f", took, double(tasks), tasks / took);
+    };
+    auto print = [&](const std::string& text) {
+        std::printf("{\"tool\": \"taskfarm\", \"workload\": \"WG\", \"kind\": \"%s\", \"n\": %ld, \"workers\": %d, %s}\n",
+                    kind.c_str(), n, workers, text.c_str());
+        std::fflush(stdout);
+    };
+    if (n < 1) return 2;
+    if (kind == "chain") {
+        // x = submit(increment, x), n times: each link waits for the one before.
+        auto start = Clock::now();
+        auto x = client.submit(increment, 0L);
+        for (long i = 1; i < n; ++i) x = client.submit(increment, x);
+        long last = x.get();
+        double took = seconds_since(start);
+        if (last != n) return 1;
+        print(figures(took, n) + fmt(", \"us_per_link\": %.2f", took / double(n) * 1e6));
+    } else if (kind == "tree") {
+        // n leaves from a map, then add(a, b) level by level until one: 2n - 1 tasks.
+        auto start = Clock::now();
+        auto leaves = client.map(leaf, std::views::iota(0L, n));
+        long total = tree_reduce<long>(client, add, std::move(leaves)).get();
+        double took = seconds_since(start);
+        if (total != n * (n - 1) / 2) return 1;
+        print(figures(took, 2 * n - 1));
+    } else if (kind == "pipeline") {
+        // n blocks of 1 MiB: load -> summarise (its argument the load's Future) -> tree of
+        // combine: 3n - 1 tasks. Only the final 40-byte summary comes back to the client.
+        auto start = Clock::now();
+        std::vector<taskfarm::Future<Summary>> summaries;
+        summaries.reserve(static_cast<std::size_t>(n));
+        for (long i = 0; i < n; ++i)
+            summaries.push_back(client.submit(summarise, client.submit(load_block, std::uint64_t{2024}, std::uint64_t(i))));
+        Summary total = tree_reduce<Summary>(client, combine, std::move(summaries)).get();
+        double took = seconds_since(start);
+        if (total.count != std::uint64_t(n) * block_values || total.min < block_offset || total.max > block_offset + 1)
+            return 1;
+        double bytes = double(n) * block_values * sizeof(double);
+        print(figures(took, 3 * n - 1) + fmt(", \"blocks_per_second\": %.1f, \"mb_per_second\": %.1f", n / took,
+                                             bytes / took / 1e6) +
+              fmt(", \"worker_peak_rss_mib\": %.1f", workers_peak_mib()));
+    } else {
+        std::fprintf(stderr, "unknown graph %s (chain, tree, pipeline)\n", kind.c_str());
+        return 2;
+    }
+    return 0;
+}
+
+int bench(taskfarm::Client& client, const std::string& workload, long n, const std::string& kind) {
     int workers = std::max(1, client.workers());
-    if (workload == "W1") {
+    if (workload == "WG") {
+        return graph(client, kind, n, workers);
+    } else if (workload == "W1") {
         auto start = Clock::now();
         auto results = client.gather(client.map(square, std::views::iota(0L, n)));
         double took = seconds_since(start);
@@ -185,7 +330,7 @@ int bench(taskfarm::Client& client, const std::string& workload, long n) {
         if (client.submit(square, 3).get() != 9) return 1;
         report("W7", 1, workers, "\"first_result\": true");
     } else {
-        std::fprintf(stderr, "unknown workload %s (W1..W7, W9, WI)\n", workload.c_str());
+        std::fprintf(stderr, "unknown workload %s (W1..W7, W9, WI, WG)\n", workload.c_str());
         return 2;
     }
     return 0;
@@ -196,10 +341,13 @@ int bench(taskfarm::Client& client, const std::string& workload, long n) {
 int main(int argc, char** argv) {
     return taskfarm::run(argc, argv, [&](taskfarm::Client& client) {
         if (argc < 2) {
-            std::fprintf(stderr, "usage: taskfarm_bench W1..W7|W9|WI [n]\n");
+            std::fprintf(stderr, "usage: taskfarm_bench W1..W7|W9|WI [n], taskfarm_bench WG chain|tree|pipeline [n]\n");
             return 2;
         }
-        long n = argc > 2 ? std::atol(argv[2]) : 1000;
-        return bench(client, argv[1], n);
+        std::string workload = argv[1];
+        int next = 2;
+        std::string kind = workload == "WG" && argc > next ? argv[next++] : "";
+        long n = argc > next ? std::atol(argv[next]) : 1000;
+        return bench(client, workload, n, kind);
     });
 }

@@ -1,6 +1,7 @@
 """dask.distributed in the dask-mpi layout: rank 0 scheduler, rank 1 client, ranks 2.. workers.
 
     mpirun -np 4 /usr/bin/python3 bench/peers/dask_bench.py W1 10000
+    mpirun -np 4 /usr/bin/python3 bench/peers/dask_bench.py WG chain 1000   # task graphs: chain, tree, pipeline
 
 dask-mpi itself is not packaged by Debian; this reproduces its layout with distributed's
 Scheduler and Worker (one thread each, no nanny), the scheduler's address sent by MPI broadcast.
@@ -35,7 +36,7 @@ async def run_worker(address):
         await worker.finished()
 
 
-def run_client(address, workload, n):
+def run_client(address, workload, n, kind=None):
     from distributed import Client
     with Client(address) as client:
         client.wait_for_workers(size - 2)
@@ -60,22 +61,35 @@ def run_client(address, workload, n):
             figures = workloads.w4(map_all, n, workers)
         elif workload == "W5":
             figures = workloads.w5(submit, result, n)
+        elif workload == "WG":  # task graphs: futures as arguments, dask's own way
+            figures = workloads.wg(kind, lambda fn, *args: client.submit(fn, *args, pure=False),
+                                   lambda fn, xs: client.map(fn, list(xs), pure=False), result, n)
         else:
             raise SystemExit(f"unknown workload {workload}")
         line = {"tool": "dask", "workload": workload, "n": n, "workers": workers}
+        if kind:
+            line["kind"] = kind
         line.update(figures)
         print(json.dumps(line), flush=True)
         client.shutdown()
 
 
 def main():
-    workload, n = sys.argv[1], int(sys.argv[2])
+    workload = sys.argv[1]
+    kind = sys.argv[2] if workload == "WG" else None
+    n = int(sys.argv[3] if kind else sys.argv[2])
     if rank == 0:
         asyncio.run(run_scheduler())
     else:
         address = comm.bcast(None, root=0)
         if rank == 1:
-            run_client(address, workload, n)
+            try:
+                run_client(address, workload, n, kind)
+            except BaseException:  # the scheduler and workers would wait for ever: end the job
+                import traceback
+                traceback.print_exc()
+                sys.stderr.flush()
+                comm.Abort(1)
         else:
             asyncio.run(run_worker(address))
 
