@@ -171,6 +171,12 @@ if any(wg_sizes.values()):
     lines += ["", "### WG — task graphs, `Future`s as arguments: taskfarm (np 4, 2 workers) beside dask's "
               "`client.submit(fn, future)` (dask-mpi layout, 2 workers)", "",
               "The whole graph is submitted at once and timed until its last result is on the client."]
+    built = {r["command"].split("/taskfarm_bench")[0].split()[-1] + "/taskfarm_bench" for r in RESULTS
+             if r["workload"] == "WG" and r["tool"] == "taskfarm"}
+    outside = sorted(b for b in built if not os.path.abspath(b).startswith(ROOT + os.sep))
+    if outside:  # a build of something other than this tree's runtime: say so beside the figures
+        lines[-1] += (f" taskfarm ran `{'`, `'.join(outside)}`, a build outside this repository "
+                      "(see \"Task graphs beside dask\" below).")
     if wg_sizes["chain"]:
         lines += ["", "**chain** — `x = submit(increment, x)` N times, each link waiting for the one before", "",
                   "| N | taskfarm tasks/s | µs per link | dask tasks/s | µs per link | taskfarm / dask |",
