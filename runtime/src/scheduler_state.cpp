@@ -145,7 +145,9 @@ void SchedulerState::input_done(TaskId done, int holder, const std::string& why_
         if (waiting == waiting_.end() || --waiting->second.missing > 0) continue;  // released, or more to come
         auto spec = std::move(waiting->second.spec);
         waiting_.erase(waiting);
-        queue_.push(std::move(spec));
+        // Older than tasks queued after it: into its place by id (push appends, and contains()
+        // and requeue() search each list as sorted by id).
+        queue_.requeue(std::move(spec));
     }
 }
 

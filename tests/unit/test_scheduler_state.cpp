@@ -717,5 +717,21 @@ TEST(SchedulerState, ABroadcastGoesToEveryWorkerAndItsReadersUseTheirOwnCopy) {
     EXPECT_EQ(state.bytes_held(3), 0u);
 }
 
+TEST(SchedulerState, ATaskWhoseInputsAreDoneKeepsItsPlaceInTheQueue) {
+    SchedulerState state({2}, WindowPolicy::fixed(1));
+    state.task_submitted(task(1));                  // runs
+    state.task_submitted(needs(2, {{1, 0, -1}}));   // waits
+    state.task_submitted(task(3));                  // queued
+    state.take_actions();
+    state.task_done(2, 1, true);                    // 2 is ready: before 3, and found as queued
+    auto sent = only<SendTask>(state.take_actions());
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].spec.task, 2u);
+    state.task_submitted(task(4));
+    state.task_submitted(needs(5, {{3, 0, -1}}));   // 3 is queued: 5 waits for it, not fails
+    EXPECT_TRUE(only<FailTask>(state.take_actions()).empty());
+    EXPECT_EQ(state.waiting_for_inputs(), 1u);
+}
+
 }  // namespace
 }  // namespace taskfarm::detail
