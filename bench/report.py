@@ -161,8 +161,8 @@ if wi:
         lines.append(f"| {n:,} | " + " | ".join(row) + " |")
 
 # WG: task graphs
-def wg(metric, tool, kind, n):
-    return find(metric, tool=tool, workload="WG", kind=kind, n=n)
+def wg(metric, tool, kind, n, placement=None):
+    return find(metric, tool=tool, workload="WG", kind=kind, n=n, placement=placement)
 
 
 wg_sizes = {kind: sorted({r["n"] for r in RESULTS if r["workload"] == "WG" and r.get("kind") == kind})
@@ -206,6 +206,19 @@ if any(wg_sizes.values()):
                         cell(wg("worker_peak_rss_mib", tool, "pipeline", n))]
             tf, dk = wg("mb_per_second", "taskfarm", "pipeline", n), wg("mb_per_second", "dask", "pipeline", n)
             lines.append(f"| {n:,} | " + " | ".join(row) + f" | {ratio(tf, dk)} |")
+        without = "without the rule"
+        if any(wg("seconds", "taskfarm", "pipeline", n, without) for n in wg_sizes["pipeline"]):
+            lines += ["", "**placement by input bytes** — the same taskfarm pipeline with the rule and without it "
+                      "(`TASKFARM_PLACE_BY_INPUT_BYTES=0`): seconds, and the block bytes that moved between ranks "
+                      "(a summary made in another process than its block; the graph needs none to move)", "",
+                      "| N blocks | seconds with | MB moved with | share moved with | seconds without | MB moved without | "
+                      "share moved without |", "|---|---|---|---|---|---|---|"]
+            for n in wg_sizes["pipeline"]:
+                row = []
+                for placement in (None, without):
+                    row += [cell(wg(m, "taskfarm", "pipeline", n, placement))
+                            for m in ("seconds", "blocks_moved_mb", "blocks_moved_share")]
+                lines.append(f"| {n:,} | " + " | ".join(row) + " |")
 
 # Huge pages
 w1h = find("tasks_per_second", tool="taskfarm", workload="W1H")

@@ -43,8 +43,9 @@ def mpirun(np, huge_pages=False):
     return ["mpirun", "-np", str(np)] + flags
 
 
-def taskfarm(workload, n, np=4, huge_pages=False, kind=None):
-    return mpirun(np, huge_pages) + [os.path.join(BUILD, "bench", "taskfarm_bench"), workload] + ([kind] if kind else []) + [str(n)]
+def taskfarm(workload, n, np=4, huge_pages=False, kind=None, env=()):
+    """env: NAME=VALUE settings given to every rank (mpirun -x)."""
+    return mpirun(np, huge_pages) + [flag for setting in env for flag in ("-x", setting)] + [os.path.join(BUILD, "bench", "taskfarm_bench"), workload] + ([kind] if kind else []) + [str(n)]
 
 
 def local(workload, n, workers, huge_pages=False):
@@ -233,10 +234,16 @@ def main():
               ("pipeline", [100, 1000, 4000]))
     metrics = {"chain": ["tasks_per_second", "us_per_link", "seconds"], "tree": ["tasks_per_second", "seconds"],
                "pipeline": ["seconds", "blocks_per_second", "mb_per_second", "tasks_per_second", "worker_peak_rss_mib"]}
+    taskfarm_only = {"pipeline": ["blocks_moved_mb", "blocks_moved_share"]}  # dask does not tag its blocks
     for kind, sizes in graphs:
         for n in sized(sizes, [100]):
-            measure(f"WG {kind} taskfarm N={n}", taskfarm("WG", n, kind=kind), metrics[kind], runs, tool="taskfarm",
-                    workload="WG", kind=kind, n=n)
+            measure(f"WG {kind} taskfarm N={n}", taskfarm("WG", n, kind=kind), metrics[kind] + taskfarm_only.get(kind, []),
+                    runs, tool="taskfarm", workload="WG", kind=kind, n=n)
+            if kind == "pipeline":  # what placement by input bytes saves: the same run without the rule
+                measure(f"WG {kind} taskfarm without placement by input bytes N={n}",
+                        taskfarm("WG", n, kind=kind, env=["TASKFARM_PLACE_BY_INPUT_BYTES=0"]),
+                        metrics[kind] + taskfarm_only[kind], runs, tool="taskfarm", workload="WG", kind=kind, n=n,
+                        placement="without the rule")
         peer_sizes = sized(sizes, [100])  # the same sizes, until a run would pass PEER_LIMIT
         for n in peer_sizes:
             wall = measure(f"WG {kind} dask N={n}", dask("WG", n, kind=kind), metrics[kind], runs, tool="dask",

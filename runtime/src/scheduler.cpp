@@ -1,5 +1,6 @@
 // The scheduler role: a thin translator between messages and SchedulerState.
 
+#include "config.hpp"
 #include "log.hpp"
 #include "resources.hpp"
 #include "roles.hpp"
@@ -7,7 +8,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <numeric>
+#include <string_view>
 
 namespace taskfarm::detail {
 namespace {
@@ -84,6 +87,12 @@ int serve_scheduler(Transport& transport, const Options& options, const std::vec
     auto timeout = std::chrono::duration_cast<std::chrono::nanoseconds>(options.worker_timeout);
     SchedulerState state(std::move(workers), window_policy(options.threads_per_worker),
                          Liveness{timeout, Liveness::Clock::now()}, std::move(resources));
+    // For measuring the placement rule against placement without it (docs/design.md); not an Option.
+    if (const char* place = std::getenv("TASKFARM_PLACE_BY_INPUT_BYTES")) {
+        if (std::string_view(place) != "0" && std::string_view(place) != "1")
+            throw ConfigError("TASKFARM_PLACE_BY_INPUT_BYTES must be 0 or 1, not \"" + std::string(place) + "\"");
+        state.place_by_input_bytes(std::string_view(place) == "1");
+    }
     Performer perform{transport, options, hosts};
     int status = 0;
 

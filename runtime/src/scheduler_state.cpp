@@ -492,23 +492,31 @@ int SchedulerState::avoided_worker(const TaskSpec& spec) const {
 }
 
 // Data stays where it is when it can (issue 14, item 2): a task with inputs goes to the
-// worker that keeps most of its input bytes, if that worker has room in its window (within
-// its share) and the resources free; otherwise where any task would go, and its inputs travel.
-SchedulerState::Worker* SchedulerState::holder_of_most_input(const TaskSpec& spec) {
+// worker that keeps most of its input bytes (ties: the lower rank). bytes: how many of them.
+SchedulerState::Worker* SchedulerState::holder_of_most_input(const TaskSpec& spec, std::uint64_t& bytes) {
     std::unordered_map<int, std::uint64_t> bytes_on;  // worker rank → its bytes of the task's inputs
     for (const auto& input : spec.inputs)
         if (auto held = holder_.find(input.task); held != holder_.end()) bytes_on[held->second.worker] += held->second.bytes;
     Worker* best = nullptr;
-    std::uint64_t best_bytes = 0;
-    for (const auto& [rank, bytes] : bytes_on) {  // ties: the lower rank, whatever the map's order
+    bytes = 0;
+    for (const auto& [rank, on_rank] : bytes_on) {  // ties: the lower rank, whatever the map's order
         auto* w = find_worker(rank);
         if (!w || w->lost) continue;
-        if (!best || bytes > best_bytes || (bytes == best_bytes && rank < best->rank)) {
+        if (!best || on_rank > bytes || (on_rank == bytes && rank < best->rank)) {
             best = w;
-            best_bytes = bytes;
+            bytes = on_rank;
         }
     }
     return best;
+}
+
+// How many tasks past its window a worker may be sent that keeps a task's input bytes: one
+// more window, or more when its tasks are short beside moving those bytes: as many of its
+// tasks as run (by its recent mean) while the bytes would move. Measured in docs/design.md.
+std::size_t SchedulerState::room_for_local_inputs(const Worker& worker, std::uint64_t bytes, std::size_t window) const {
+    if (worker.mean_run_ns <= 0) return window;
+    double move_ns = transfer_latency_ns + double(bytes) * transfer_ns_per_byte;
+    return std::max(window, static_cast<std::size_t>(move_ns / worker.mean_run_ns));
 }
 
 SchedulerState::Worker* SchedulerState::place(const TaskSpec& spec) {
@@ -516,10 +524,13 @@ SchedulerState::Worker* SchedulerState::place(const TaskSpec& spec) {
     auto share = fair_share(avoid >= 0);
     const auto& request = spec.resources;
     auto limit = [&](const Worker& w) { return std::min(w.window, share); };
-    if (!spec.inputs.empty())
-        if (auto* local = holder_of_most_input(spec);
-            local && local->rank != avoid && local->in_flight < limit(*local) && covers(local->free, request))
+    if (place_by_input_bytes_ && !spec.inputs.empty()) {
+        std::uint64_t bytes = 0;
+        auto* local = holder_of_most_input(spec, bytes);
+        if (local && local->rank != avoid && covers(local->free, request) &&
+            local->in_flight < limit(*local) + room_for_local_inputs(*local, bytes, limit(*local)))
             return local;
+    }
     Worker* roomiest = nullptr;
     for (auto& w : workers_) {
         if (w.lost || w.rank == avoid || w.in_flight >= limit(w) || !covers(w.free, request)) continue;

@@ -123,6 +123,10 @@ public:
     // itself was not running, and every worker gets a fresh start instead.
     void time_passed(Clock::time_point now);
     bool is_lost(int worker) const;
+    // Whether a task with inputs goes to the worker keeping most of its input bytes (on by
+    // default). Off, it is placed as any task is; that is for measuring what the rule saves
+    // (TASKFARM_PLACE_BY_INPUT_BYTES=0, docs/design.md).
+    void place_by_input_bytes(bool on) { place_by_input_bytes_ = on; }
 
     std::vector<SchedulerAction> take_actions();
 
@@ -196,10 +200,17 @@ private:
     void dispatch();
     // The worker a queued task should go to now: room in its window (within its share) and
     // the resources it asks for free; for a retry, not the worker it failed on when another
-    // could run it. Null when none can take it now.
+    // could run it. Null when none can take it now. A task with inputs goes to the worker
+    // keeping most of its input bytes also past its window, by room_for_local_inputs.
     Worker* place(const TaskSpec& spec);
-    // The worker that keeps most of this task's input bytes, or null (no inputs on a worker).
-    Worker* holder_of_most_input(const TaskSpec& spec);
+    // The worker that keeps most of this task's input bytes (how many: `bytes`), or null
+    // (no inputs on a worker).
+    Worker* holder_of_most_input(const TaskSpec& spec, std::uint64_t& bytes);
+    std::size_t room_for_local_inputs(const Worker& worker, std::uint64_t bytes, std::size_t window) const;
+    // What moving an input to another worker is taken to cost (a message's latency, and
+    // about 1 GB/s between ranks), weighed against waiting behind the holder's tasks.
+    static constexpr double transfer_latency_ns = 50'000;
+    static constexpr double transfer_ns_per_byte = 1.0;
     void forget_held(std::unordered_map<TaskId, Held>::iterator held);
     int avoided_worker(const TaskSpec& spec) const;
     // A task left the worker it was sent to (done, retried): its resources are free again.
@@ -251,6 +262,7 @@ private:
     int stop_status_ = 0;
     bool aborting_ = false;
     bool draining_ = false;
+    bool place_by_input_bytes_ = true;
     std::vector<SchedulerAction> actions_;
 };
 

@@ -681,15 +681,34 @@ TEST(SchedulerState, ATaskGoesToTheWorkerThatKeepsMostOfItsInputBytes) {
     auto placed = only<SendTask>(state.take_actions());
     ASSERT_EQ(placed.size(), 1u);
     EXPECT_EQ(placed[0].worker, 3) << "the 8 MB stay where they are";
-    // Worker 3's window full: the task goes where there is room, and its inputs travel.
-    state.task_submitted(needs(11, {{on[3], 0, -1}}));
-    state.task_submitted(needs(12, {{on[3], 0, -1}}));
+    // Worker 3 takes tasks that read its bytes past its window (two tasks), by one more
+    // window (fixed windows: no run times to weigh); past that, its inputs travel.
+    for (TaskId id = 11; id <= 14; ++id) state.task_submitted(needs(id, {{on[3], 0, -1}}));
     auto next = only<SendTask>(state.take_actions());
-    ASSERT_EQ(next.size(), 2u);
+    ASSERT_EQ(next.size(), 4u);
     EXPECT_EQ(next[0].worker, 3);
-    EXPECT_NE(next[1].worker, 3) << "worker 3 has two tasks, its window";
+    EXPECT_EQ(next[1].worker, 3) << "worker 3 is at its window (2) but keeps the 8 MB";
+    EXPECT_EQ(next[2].worker, 3);
+    EXPECT_EQ(state.in_flight(3), 4u);
+    EXPECT_NE(next[3].worker, 3) << "worker 3 has two windows of tasks: the input travels";
     state.task_released(on[3]);
     EXPECT_EQ(state.bytes_held(3), 0u);
+}
+
+TEST(SchedulerState, WithoutPlacementByInputBytesATaskGoesWhereAnyTaskWould) {
+    SchedulerState state({2, 3}, WindowPolicy::fixed(2));
+    state.place_by_input_bytes(false);
+    state.task_submitted(task(1));
+    auto first = only<SendTask>(state.take_actions());
+    ASSERT_EQ(first.size(), 1u);
+    ASSERT_EQ(first[0].worker, 2);
+    state.task_done(2, 1, true, std::chrono::milliseconds(1), 8'000'000);
+    state.task_submitted(task(2));  // keeps worker 2 busy: worker 3 is the roomier
+    state.take_actions();
+    state.task_submitted(needs(3, {{1, 0, -1}}));
+    auto placed = only<SendTask>(state.take_actions());
+    ASSERT_EQ(placed.size(), 1u);
+    EXPECT_EQ(placed[0].worker, 3) << "the rule is off: the roomier worker, and the 8 MB travel";
 }
 
 TEST(SchedulerState, ABroadcastGoesToEveryWorkerAndItsReadersUseTheirOwnCopy) {
