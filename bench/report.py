@@ -220,6 +220,16 @@ if any(wg_sizes.values()):
                             for m in ("seconds", "blocks_moved_mb", "blocks_moved_share")]
                 lines.append(f"| {n:,} | " + " | ".join(row) + " |")
 
+# WT: the trace's cost
+wt_sizes = sorted({r["n"] for r in RESULTS if r["workload"] == "WT"})
+if wt_sizes:
+    lines += ["", "### WT — W1 with the trace on (`TASKFARM_TRACE`) beside W1 without, np 4, tasks/s", "",
+              "| N | without | with the trace | with / without |", "|---|---|---|---|"]
+    for n in wt_sizes:
+        off = find("tasks_per_second", tool="taskfarm", workload="WT", n=n, traced=False)
+        on = find("tasks_per_second", tool="taskfarm", workload="WT", n=n, traced=True)
+        lines.append(f"| {n:,} | {cell(off)} | {cell(on)} | {ratio(on, off)} |")
+
 # Huge pages
 w1h = find("tasks_per_second", tool="taskfarm", workload="W1H")
 m1h = find("tasks_per_second", tool="mpi4py.futures", workload="W1H")

@@ -13,9 +13,11 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -253,6 +255,16 @@ def main():
                 break
     if not ONLY or "WG" in ONLY:
         skipped.append("WG mpi4py.futures: it has no task graphs (a future cannot be an argument of submit)")
+
+    # WT: the cost of the trace (Options::trace, issue 15): W1 with TASKFARM_TRACE and without,
+    # one after the other in the same run. The trace file goes to a temporary directory.
+    trace_dir = tempfile.mkdtemp(prefix="taskfarm-wt-")
+    for n in sized([100_000, 1_000_000], [1000]):
+        for traced in (False, True):
+            env = [f"TASKFARM_TRACE={os.path.join(trace_dir, 'wt.json')}"] if traced else []
+            measure(f"WT taskfarm {'traced' if traced else 'untraced'} N={n}", taskfarm("W1", n, env=env),
+                    ["tasks_per_second"], runs, tool="taskfarm", workload="WT", n=n, traced=traced)
+    shutil.rmtree(trace_dir, ignore_errors=True)
 
     # W1H, W2H, W5H: W1 at N = 1e6, W2 and W5 again, every tool with huge pages for malloc.
     n = 1_000_000 if not QUICK else 1000

@@ -10,7 +10,7 @@ packages=(
   g++ make cmake pkg-config
   openmpi-bin libopenmpi-dev
   libboost-mpi-dev libboost-serialization-dev
-  libcereal-dev
+  libcereal-dev nlohmann-json3-dev
   libgtest-dev googletest
   clang libclang-rt-14-dev
 )

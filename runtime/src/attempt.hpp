@@ -3,6 +3,7 @@
 // may crash or be stopped without taking its worker down.
 
 #include "config.hpp"  // timeout_nanoseconds, which makes a TaskSpec's timeout_ns
+#include "trace_events.hpp"
 #include "wire.hpp"
 
 #include <taskfarm/detail/task.hpp>  // has_runs_left, the retry rule
@@ -16,6 +17,9 @@ struct AttemptResult {
     Outcome outcome = Outcome::value;  // value, or error with an encoded TaskFailure
     Bytes payload;
     std::chrono::nanoseconds run_time{0};
+    // A chunk's element runs, timed when the run records events (Options::trace) and not
+    // isolated (a child process's are not brought back): for the trace.
+    std::vector<ElementRun> element_runs{};
 };
 
 // Failures name spec.attempt as their attempt count. A plain task that ran over its timeout
@@ -27,6 +31,11 @@ struct AttemptResult {
 // inputs: the bytes of the task's inputs, in the order of spec.inputs (RunContext::inputs).
 AttemptResult run_attempt(const TaskSpec& spec, const Options& options,
                           std::span<const std::span<const char>> inputs = {});
+
+// The trace events of an attempt that ran on executor `thread` from start_ns (the task came
+// at queued_ns): the task's run, and for a chunk each run of each element inside it.
+void append_attempt_events(EventBatch& batch, const TaskSpec& spec, const AttemptResult& attempt, std::uint32_t thread,
+                           std::int64_t queued_ns, std::int64_t start_ns, std::uint64_t bytes_in);
 
 // How long one run of the task may take before it is stopped (isolated) or given up (not):
 // its timeout, and for a chunk its element count times that. 0: no limit, also for a limit

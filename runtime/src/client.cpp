@@ -24,7 +24,8 @@ namespace detail {
 TaskState::~TaskState() { core->forget(*this); }
 
 ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport,
-                       std::shared_ptr<LocalFarm> local_farm, Options options, std::unique_ptr<Journal> journal)
+                       std::shared_ptr<LocalFarm> local_farm, Options options, std::unique_ptr<Journal> journal,
+                       std::vector<std::string> hosts)
     : session_(std::move(session)),
       transport_(std::move(transport)),
       local_farm_(std::move(local_farm)),
@@ -36,6 +37,18 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
         progress_ = std::make_unique<ProgressReport>(options_.progress == Options::Progress::always,
                                                      options_.progress_interval);
     if (transport_) transport_->on_stop_signal([this] { transport_->post(scheduler_rank, Drain{}); });
+    if (records_events(options_)) {
+        auto ranks = std::size_t(transport_ ? transport_->size() : client_rank + 1);
+        hosts.resize(std::max(hosts.size(), ranks), host_name());  // the local farm and inline: all here
+        trace_ = std::make_unique<TraceRecord>(std::chrono::steady_clock::now(), std::move(hosts), client_rank);
+        // Every second each worker sends what it recorded: its record stays small, and each
+        // answer is a round trip that sharpens the estimate of its clock's offset.
+        if (transport_)
+            transport_->every(std::chrono::seconds(1), [this](Transport::Clock::time_point now) {
+                std::lock_guard lock(mutex_);
+                collect_events(now.time_since_epoch().count());
+            });
+    }
     // Whoever waits is woken once per frame, not once per task in it.
     if (transport_)
         transport_->start([this](int source, Message&& message) { on_message(source, std::move(message)); },
@@ -68,6 +81,11 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     next_id_ += 1 + elements;
     task->elements = elements;
     if (progress_) progress_->submitted(elements > 0 ? elements : 1);
+    if (trace_) {
+        std::vector<TaskId> input_ids;
+        for (const auto& input : inputs) input_ids.push_back(input->id);
+        trace_->submitted(task->id, elements, code, options.name, input_ids);
+    }
     TaskKey key;
     if (journal_) {
         std::vector<TaskKey> input_keys;
@@ -91,7 +109,17 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
         if (journal_) journal_->record_started(key);
         lock.unlock();  // the task runs without it: other client threads go on meanwhile
         for (;;) {
+            auto started = std::chrono::steady_clock::now();
             auto attempt = run_inline(spec, input_bytes);
+            if (trace_) {  // inline, the client's one thread runs the task
+                EventBatch events;
+                std::uint64_t bytes_in = spec.args.size();
+                for (auto input : input_bytes) bytes_in += input.size();
+                auto start = started.time_since_epoch().count();
+                append_attempt_events(events, spec, attempt, 0, start, start, bytes_in);
+                std::lock_guard relock(mutex_);
+                trace_->add(client_rank, events);
+            }
             if (runs_again(attempt, spec)) {
                 ++spec.attempt;
                 continue;
@@ -218,6 +246,13 @@ void ClientCore::on_message(int source, Message&& message) {
             using M = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<M, WorkerLost>) {
                 worker_lost(m.worker);
+            } else if constexpr (std::is_same_v<M, Events>) {
+                if (!trace_) throw ProtocolError("trace events came from rank " + std::to_string(source) + ", unasked");
+                trace_->add(source, decode_events(m.batch));
+                if (m.asked_at != 0)
+                    trace_->answered(source, m.asked_at, m.sent_at,
+                                     std::chrono::steady_clock::now().time_since_epoch().count());
+                if (m.asked_at != 0 && m.asked_at == last_collect_at_ && last_events_awaited_ > 0) --last_events_awaited_;
             } else if constexpr (std::is_same_v<M, FetchInput>) {
                 serve_input(source, m);
             } else if constexpr (std::is_same_v<M, Started>) {
@@ -539,6 +574,7 @@ void ClientCore::shut_down(int status, bool unwinding) {
         if (transport_) {
             finish_kept_tasks(lock, status, unwinding);
             fetch_held_results(lock);
+            if (trace_) collect_last_events(lock);
         }
         closed_ = true;
         progress_.reset();  // its last line, before the farm goes
@@ -553,6 +589,7 @@ void ClientCore::shut_down(int status, bool unwinding) {
         if (local_farm_) local_farm_->join();
         if (transport_->ended_together()) session_->mark_ending_together();
     }
+    if (trace_) write_trace();
     {
         // Nothing more is written to it: synced, closed and its lock let go now, not when the
         // process ends (the program may go on for hours after its farm).

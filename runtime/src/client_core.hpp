@@ -6,6 +6,7 @@
 #include "local_farm.hpp"
 #include "mpi_transport.hpp"
 #include "progress.hpp"
+#include "trace_record.hpp"
 #include "transport.hpp"
 #include "wire.hpp"
 
@@ -94,8 +95,10 @@ public:
     // Without a transport, tasks run inline as they are submitted. local_farm: the roles the
     // transport talks to, when they are threads of this process. journal: opened at start-up
     // when Options::journal names one (start-up is agreed on, so it opens first).
+    // hosts: by rank (for the trace).
     ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport,
-               std::shared_ptr<LocalFarm> local_farm, Options options, std::unique_ptr<Journal> journal);
+               std::shared_ptr<LocalFarm> local_farm, Options options, std::unique_ptr<Journal> journal,
+               std::vector<std::string> hosts = {});
 
     // elements: a map's chunk of that many elements; 0 for a plain task. inputs: the tasks
     // whose results are its Future arguments (submit_task).
@@ -179,6 +182,12 @@ private:
     void finish_kept_tasks(std::unique_lock<std::mutex>& lock, int status, bool unwinding);
     void wait_locked(std::unique_lock<std::mutex>& lock, TaskState& task, bool need_payload);
     void shut_down(int status, bool unwinding);  // shutdown's body, once
+    // The trace (Options::trace): asks every live worker for its events (on the progress
+    // thread's tick, and at the end), and writes the file at the end.
+    void collect_events(std::int64_t asked_at);
+    // Before the farm ends: the last events of every live worker, waited for a while. Needs mutex_ held.
+    void collect_last_events(std::unique_lock<std::mutex>& lock);
+    void write_trace();
     void throw_if_closed() const;
 
     std::shared_ptr<MpiSession> session_;
@@ -220,6 +229,9 @@ private:
     }
     std::unique_ptr<Journal> journal_;
     std::unique_ptr<ProgressReport> progress_;
+    std::unique_ptr<TraceRecord> trace_;  // recording events (Options::trace), else null
+    std::int64_t last_collect_at_ = 0;    // the final CollectEvents, and how many answers it awaits
+    std::size_t last_events_awaited_ = 0;
     std::unordered_map<TaskId, TaskKey> journal_keys_;  // tasks sent out, while a journal is kept
     std::vector<int> lost_workers_;  // declared lost by the scheduler: their messages are ignored
     pid_t owner_pid_;  // the process that runs the farm

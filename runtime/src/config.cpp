@@ -132,6 +132,7 @@ const Setting settings[] = {
     {"timeout", [](const std::string& s, std::string_view t, Options& o) { set_timeout(s, t, o.timeout); }, nullptr},
     {"worker-timeout", [](const std::string& s, std::string_view t, Options& o) { set_timeout(s, t, o.worker_timeout); }, nullptr},
     {"journal", [](const std::string&, std::string_view t, Options& o) { o.journal = std::string(t); }, nullptr},
+    {"trace", [](const std::string&, std::string_view t, Options& o) { o.trace = std::string(t); }, nullptr},
     {"verbose", [](const std::string& s, std::string_view t, Options& o) { set_flag(s, t, o.verbose); }, "1"},
     {"progress", [](const std::string& s, std::string_view t, Options& o) { set_progress(s, t, o.progress); }, "on"},
     {"log-dir", [](const std::string&, std::string_view t, Options& o) { o.log_dir = std::string(t); }, nullptr},
@@ -266,6 +267,7 @@ std::vector<std::pair<std::string, std::string>> settings_of(const Options& opti
         {"timeout", seconds(options.timeout)},
         {"worker_timeout", seconds(options.worker_timeout)},
         {"journal", path(options.journal)},
+        {"trace", path(options.trace)},
         {"verbose", options.verbose ? "1" : "0"},
         {"progress", options.progress == Options::Progress::automatic ? "auto"
                      : options.progress == Options::Progress::always  ? "on"

@@ -60,4 +60,8 @@ std::uint64_t timeout_nanoseconds(std::chrono::duration<double> timeout, std::st
     return nanoseconds;
 }
 
+// Whether the ranks record task events for the client (Options::trace): every rank decides
+// alike, since every rank has the same options.
+inline bool records_events(const Options& options) { return !options.trace.empty(); }
+
 }  // namespace taskfarm::detail

@@ -17,9 +17,13 @@
 
 #include <taskfarm/launch.hpp>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 
@@ -116,6 +120,16 @@ std::string program_path(int argc, char** argv) {
     return argc > 0 && argv[0] ? argv[0] : "(unknown program)";
 }
 
+// A file the client will write later: its directory must be there and writable now.
+void check_writable(const std::string& what, const std::string& path) {
+    auto directory = std::filesystem::path(path).parent_path();
+    if (directory.empty()) directory = ".";
+    if (::access(directory.c_str(), W_OK) != 0)
+        throw ConfigError(what + " is " + path + ", but its directory " + directory.string() + " cannot be written: " +
+                          std::strerror(errno));
+    if (std::filesystem::is_directory(path)) throw ConfigError(what + " is " + path + ", which is a directory");
+}
+
 // What this rank can check by itself; a failure goes into the report rather than ending the
 // rank, so that every rank learns of it in the agreement.
 StartupReport check_this_rank(Startup& startup, int& argc, char**& argv, const Options& given) {
@@ -142,6 +156,8 @@ StartupReport check_this_rank(Startup& startup, int& argc, char**& argv, const O
             throw ConfigError(e.what());
         }
         bool client = role == Role::client || role == Role::inline_client;
+        // Said now rather than after the run: the client writes the trace at the end.
+        if (client && !options.trace.empty()) check_writable("Options::trace", options.trace);
         if (client && !options.journal.empty())
             startup.journal = std::make_unique<Journal>(options.journal, report.fingerprint);
     } catch (const ConfigError& e) {
@@ -279,7 +295,7 @@ Client make_client(Startup startup) {
         transport = local_farm->take_client_transport();
     }
     auto core = std::make_shared<ClientCore>(std::move(startup.session), std::move(transport), std::move(local_farm),
-                                             startup.options, std::move(startup.journal));
+                                             startup.options, std::move(startup.journal), std::move(startup.hosts));
     if (!farm) initialize_worker_process(startup.options);  // inline: this process runs the tasks
     if (farm) {
         running_client = core;

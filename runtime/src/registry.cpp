@@ -58,10 +58,21 @@ int visit_module(dl_phdr_info* info, size_t, void* data) {
 
 }  // namespace
 
-std::uint64_t register_invoker(const char* type_name, Invoker invoker) {
-    static std::mutex mutex;
-    std::lock_guard lock(mutex);
+// Registered invokers' callable type names (typeid names live as long as the program).
+std::map<std::uint64_t, const char*>& callable_types() {
+    static auto& map = *new std::map<std::uint64_t, const char*>();
+    return map;
+}
+
+std::mutex& registry_mutex() {
+    static auto& mutex = *new std::mutex();
+    return mutex;
+}
+
+std::uint64_t register_invoker(const char* type_name, Invoker invoker, const char* callable_type) {
+    std::lock_guard lock(registry_mutex());
     auto key = fnv1a(type_name);
+    if (callable_type) callable_types().emplace(key, callable_type);
     auto [it, inserted] = invokers().emplace(key, invoker);
     if (!inserted && it->second != invoker) {
         std::fprintf(stderr, "taskfarm: two task types share the registry key %llx (%s); rename one\n",
@@ -69,6 +80,12 @@ std::uint64_t register_invoker(const char* type_name, Invoker invoker) {
         std::abort();
     }
     return key;
+}
+
+const char* callable_type_of(std::uint64_t key) {
+    std::lock_guard lock(registry_mutex());
+    auto it = callable_types().find(key);
+    return it == callable_types().end() ? nullptr : it->second;
 }
 
 Invoker find_invoker(std::uint64_t key) {

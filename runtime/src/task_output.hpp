@@ -52,7 +52,7 @@ class ElementOutput final : public ElementHook {
 public:
     ElementOutput(std::string directory, TaskId chunk) : directory_(std::move(directory)), chunk_(chunk) {}
     void begin(std::uint32_t index) override { current_.emplace(directory_, chunk_ + 1 + index); }
-    void end() noexcept override { current_.reset(); }
+    void end(bool) noexcept override { current_.reset(); }
 
 private:
     std::string directory_;

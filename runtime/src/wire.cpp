@@ -186,6 +186,12 @@ void encode(Message message, Frame& frame) {
                 w.put(m.element);
                 w.put(m.outcome);
                 w.put(std::move(m.payload));
+            } else if constexpr (std::is_same_v<M, CollectEvents>) {
+                w.put(m.asked_at);
+            } else if constexpr (std::is_same_v<M, Events>) {
+                w.put(m.asked_at);
+                w.put(m.sent_at);
+                w.put(std::move(m.batch));
             } else {
                 static_assert(std::is_same_v<M, Shutdown> || std::is_same_v<M, Stop> || std::is_same_v<M, Failed>);
                 w.put(m.status);
@@ -280,6 +286,15 @@ std::pair<Message, std::size_t> decode_one(std::span<const char> bytes, Attachme
         message = std::move(m);
         break;
     }
+    case Kind::collect_events: message = CollectEvents{r.get<std::int64_t>()}; break;
+    case Kind::events: {
+        Events m;
+        m.asked_at = r.get<std::int64_t>();
+        m.sent_at = r.get<std::int64_t>();
+        m.batch = r.get_bytes();
+        message = std::move(m);
+        break;
+    }
     default: throw ProtocolError("unknown message kind " + std::to_string(kind));
     }
     return {std::move(message), r.used()};
@@ -312,6 +327,83 @@ TaskFailure decode_failure(std::span<const char> bytes) {
     failure.cause = static_cast<TaskError::Cause>(cause);
     if (r.used() != bytes.size()) throw ProtocolError("malformed task failure: trailing bytes");
     return failure;
+}
+
+// The trace events: a count then fixed-width records, per kind.
+Bytes encode_events(const EventBatch& batch) {
+    Bytes out;
+    Writer w(out);
+    w.put(static_cast<std::uint64_t>(batch.attempts.size()));
+    for (const auto& a : batch.attempts) {
+        w.put(a.task);
+        w.put(a.attempt);
+        w.put(a.thread);
+        w.put(a.queued_ns);
+        w.put(a.start_ns);
+        w.put(a.end_ns);
+        w.put(a.ok);
+        w.put(a.bytes_in);
+        w.put(a.bytes_out);
+        w.put(a.elements);
+    }
+    w.put(static_cast<std::uint64_t>(batch.transfers.size()));
+    for (const auto& t : batch.transfers) {
+        w.put(t.task);
+        w.put(t.from);
+        w.put(t.bytes);
+        w.put(t.start_ns);
+        w.put(t.end_ns);
+    }
+    w.put(static_cast<std::uint64_t>(batch.counters.size()));
+    for (const auto& c : batch.counters) {
+        w.put(c.at_ns);
+        w.put(c.queued);
+        w.put(c.running);
+        w.put(c.bytes_held);
+    }
+    return out;
+}
+
+EventBatch decode_events(std::span<const char> bytes) {
+    Reader r(bytes);
+    EventBatch batch;
+    // Each count is checked against the bytes left before anything is reserved.
+    auto count = [&](std::size_t record) {
+        auto n = r.get<std::uint64_t>();
+        if (n > (bytes.size() - r.used()) / record) throw ProtocolError("malformed trace events: a count past the end");
+        return static_cast<std::size_t>(n);
+    };
+    batch.attempts.resize(count(8 + 4 + 4 + 8 * 3 + 1 + 8 * 2 + 4));
+    for (auto& a : batch.attempts) {
+        a.task = r.get<std::uint64_t>();
+        a.attempt = r.get<std::uint32_t>();
+        a.thread = r.get<std::uint32_t>();
+        a.queued_ns = r.get<std::int64_t>();
+        a.start_ns = r.get<std::int64_t>();
+        a.end_ns = r.get<std::int64_t>();
+        a.ok = r.get<std::uint8_t>();
+        if (a.ok > 1) throw ProtocolError("malformed trace events: an outcome flag is neither 0 nor 1");
+        a.bytes_in = r.get<std::uint64_t>();
+        a.bytes_out = r.get<std::uint64_t>();
+        a.elements = r.get<std::uint32_t>();
+    }
+    batch.transfers.resize(count(8 + 4 + 8 * 3));
+    for (auto& t : batch.transfers) {
+        t.task = r.get<std::uint64_t>();
+        t.from = r.get<std::int32_t>();
+        t.bytes = r.get<std::uint64_t>();
+        t.start_ns = r.get<std::int64_t>();
+        t.end_ns = r.get<std::int64_t>();
+    }
+    batch.counters.resize(count(8 + 4 + 4 + 8));
+    for (auto& c : batch.counters) {
+        c.at_ns = r.get<std::int64_t>();
+        c.queued = r.get<std::uint32_t>();
+        c.running = r.get<std::uint32_t>();
+        c.bytes_held = r.get<std::uint64_t>();
+    }
+    if (r.used() != bytes.size()) throw ProtocolError("malformed trace events: trailing bytes");
+    return batch;
 }
 
 }  // namespace taskfarm::detail

@@ -41,6 +41,8 @@ enum class Kind : std::uint8_t {
     failed,      // any rank → every rank: this rank failed and ends the job with this status
     fetch_input, // worker → the rank that holds a result (a worker, or the client): send me this input
     input,       // that rank → worker: the input asked for
+    collect_events,  // client → worker: send me what you recorded for the trace (Options::trace, report)
+    events,          // worker → client: that record, also unasked when it grows large
 };
 
 // What a task asks of a worker's resources (TaskOptions::resources): (name, amount) pairs,
@@ -174,8 +176,23 @@ struct Input {
     friend bool operator==(const Input&, const Input&) = default;
 };
 
+// The client asks a worker for its trace events (Options::trace, Options::report), at its
+// own time asked_at; the answer echoes it, which gives the round trip that estimates the
+// worker's clock offset.
+struct CollectEvents {
+    std::int64_t asked_at = 0;  // the client's steady clock, ns
+    friend bool operator==(const CollectEvents&, const CollectEvents&) = default;
+};
+// A worker's trace events since its last Events (trace_events.hpp, encoded by encode_events).
+struct Events {
+    std::int64_t asked_at = 0;  // the CollectEvents answered; 0 when sent unasked
+    std::int64_t sent_at = 0;   // the worker's steady clock, ns
+    Bytes batch;
+    friend bool operator==(const Events&, const Events&) = default;
+};
+
 using Message = std::variant<Submit, Run, Finished, Done, Fetch, Fetched, Release, Shutdown, Stop, Retry, Started, Drain,
-                             Heartbeat, WorkerLost, Failed, FetchInput, Input>;
+                             Heartbeat, WorkerLost, Failed, FetchInput, Input, CollectEvents, Events>;
 
 class ProtocolError : public std::runtime_error {
 public:
@@ -234,3 +251,10 @@ void decode_frame(std::span<const char> sealed_head, std::vector<Bytes> attachme
 // Last, since it uses ProtocolError: the failure record, which travels in Finished payloads
 // (Outcome::error). Whoever reads or writes the wire gets it too.
 #include "failure.hpp"
+#include "trace_events.hpp"
+
+namespace taskfarm::detail {
+// The trace events' bytes, with the wire's conventions; decode throws ProtocolError.
+Bytes encode_events(const EventBatch& batch);
+EventBatch decode_events(std::span<const char> bytes);
+}  // namespace taskfarm::detail

@@ -41,7 +41,8 @@ WorkerState::WorkerState(const Options& options, Clock::time_point now, int rank
       journal_(!options.journal.empty()),
       inline_result_limit_(options.inline_result_limit),
       heartbeat_period_(heartbeat_period(options.worker_timeout)),
-      next_heartbeat_(now + heartbeat_period_) {}
+      next_heartbeat_(now + heartbeat_period_),
+      recording_(detail::records_events(options)) {}
 
 std::chrono::nanoseconds WorkerState::tick_interval() const {
     std::chrono::nanoseconds interval = isolate_ ? heartbeat_period_ : watchdog_interval;
@@ -88,11 +89,21 @@ void WorkerState::thread_start_failed(int id, const std::string& reason) {
                            std::to_string(left) + " executor thread" + (left == 1 ? "" : "s")});
 }
 
-void WorkerState::received(int source, Message&& message) {
+void WorkerState::received(int source, Message&& message, Clock::time_point now) {
+    if (recording_) now_ = now;
     std::visit(
         [&](auto& m) {
             using M = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<M, Input>) {
+                if (recording_) {  // an input that came from another rank (the client's arguments too)
+                    auto asked = asked_.extract({m.task, m.element});
+                    auto at = now_.time_since_epoch().count();
+                    events_.transfers.push_back({m.task + (m.element == args_element ? 0 : m.element), source,
+                                                 m.payload.size(), asked ? asked.mapped() : at, at});
+                }
+            }
             if constexpr (std::is_same_v<M, Run>) run(std::move(m.spec));
+            else if constexpr (std::is_same_v<M, CollectEvents>) collect_events(m.asked_at);
             else if constexpr (std::is_same_v<M, Fetch>) fetch(source, m.task);
             else if constexpr (std::is_same_v<M, Release>) release(m.task);
             else if constexpr (std::is_same_v<M, Drain>) drain();
@@ -113,6 +124,7 @@ TaskId input_id(const TaskInput& input) { return input.task + input.element; }
 
 void WorkerState::run(TaskSpec spec) {
     if (stopping_) return;
+    if (recording_) arrived_[spec.task] = now_.time_since_epoch().count();
     bool fetch_args = spec.args_at_client && spec.args.empty();  // not yet fetched (a retry's were dropped)
     if (spec.inputs.empty() && !fetch_args) {
         queue_.push_back({std::move(spec), {}});
@@ -128,6 +140,7 @@ void WorkerState::run(TaskSpec spec) {
         fetching.args_missing = true;
         awaited_[{spec.task, args_element}].push_back(spec.task);
         send(client_rank, FetchInput{spec.task, args_element});
+        if (recording_) asked_[{spec.task, args_element}] = now_.time_since_epoch().count();
     }
     for (std::size_t i = 0; i < count; ++i) {
         const auto& input = spec.inputs[i];
@@ -148,7 +161,10 @@ void WorkerState::run(TaskSpec spec) {
         }
         ++fetching.missing;
         auto& waiting = awaited_[{input.task, input.element}];
-        if (waiting.empty()) send(input.holder, FetchInput{input.task, input.element});  // once, however many wait
+        if (waiting.empty()) {  // once, however many wait
+            send(input.holder, FetchInput{input.task, input.element});
+            if (recording_) asked_[{input.task, input.element}] = now_.time_since_epoch().count();
+        }
         if (waiting.empty() || waiting.back() != spec.task) waiting.push_back(spec.task);
     }
     if (fetching.missing == 0) return inputs_ready(std::move(spec), std::move(fetching.inputs), std::move(fetching.failed));
@@ -316,6 +332,7 @@ void WorkerState::attempt_finished(int id, AttemptResult attempt) {
     self.phase = Executor::Phase::idle;
     ++idle_;
     if (stopping_) return;  // once the Stop came nothing more is sent
+    if (recording_) record_attempt(self, *spec, attempt);
     report(std::move(spec), std::move(attempt));
     dispatch();
 }
@@ -391,8 +408,36 @@ void WorkerState::dispatch() {
         free.spec = std::make_shared<TaskSpec>(std::move(queue_.front().spec));
         free.inputs = std::move(queue_.front().inputs);
         queue_.pop_front();
+        if (recording_) {
+            free.bytes_in = free.spec->args.size();
+            for (const auto& input : free.inputs) free.bytes_in += input.size;
+        }
         actions_.emplace_back(Execute{static_cast<int>(i), free.spec, free.inputs});
     }
+}
+
+// A plain task's attempt is one slice; a chunk's run is one, with a slice inside it for each
+// run of each element. Sent unasked once many have gathered, so that a worker's record stays
+// small however long the client takes to ask.
+void WorkerState::record_attempt(const Executor& self, const TaskSpec& spec, const AttemptResult& attempt) {
+    constexpr std::size_t send_at = 8192;
+    auto arrived = arrived_.extract(spec.task);
+    auto start = self.started.time_since_epoch().count();
+    append_attempt_events(events_, spec, attempt, std::uint32_t(&self - executors_.data()),
+                          arrived ? arrived.mapped() : start, start, self.bytes_in);
+    if (events_.attempts.size() >= send_at) send_events(0, start + attempt.run_time.count());
+}
+
+void WorkerState::collect_events(std::int64_t asked_at) {
+    if (!stopping_) send_events(asked_at, now_.time_since_epoch().count());
+}
+
+void WorkerState::send_events(std::int64_t asked_at, std::int64_t now) {
+    std::uint64_t held = 0;
+    for (const auto& [task, kept] : held_) held += kept.bytes->size();
+    events_.counters.push_back({now, std::uint32_t(queue_.size() + fetching_.size()), std::uint32_t(tasks_running()), held});
+    send(client_rank, Events{asked_at, now, encode_events(events_)});
+    events_ = {};
 }
 
 std::vector<WorkerAction> WorkerState::take_actions() { return std::exchange(actions_, {}); }

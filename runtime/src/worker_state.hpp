@@ -109,9 +109,15 @@ public:
     // cannot start leaves the worker a thread short, or ends the job when none is left.
     void thread_start_failed(int executor, const std::string& reason);
 
-    // A message from rank `source`: Run, Fetch, Release, Drain, Stop, FetchInput or Input,
-    // given to the event below; any other kind is a ProtocolError.
-    void received(int source, Message&& message);
+    // A message from rank `source`: Run, Fetch, Release, Drain, Stop, FetchInput, Input or
+    // CollectEvents, given to the event below; any other kind is a ProtocolError. now: when
+    // it came, read only when recording events (records_events), else unused.
+    void received(int source, Message&& message, Clock::time_point now = {});
+    // Whether this worker records task events for the client (Options::trace).
+    bool records_events() const { return recording_; }
+    // The client asks for the events recorded since the last Events: they go at once, with
+    // this worker's counts at `now` (trace_events.hpp).
+    void collect_events(std::int64_t asked_at);
     // A task to run. Its inputs held here are used in place; the others are asked of their
     // holders (FetchInput), and the task waits for them. A failed input fails it unrun.
     void run(TaskSpec spec);
@@ -157,6 +163,7 @@ private:
         std::shared_ptr<TaskSpec> spec;  // given_task, running: its task
         std::vector<InputBytes> inputs;  // given_task: its inputs (the Execute carries them on)
         Clock::time_point started{};     // running: since when
+        std::uint64_t bytes_in = 0;      // given_task, running: its arguments' and inputs' bytes (recording events)
         std::uint64_t limit_ns = 0;      // running: how long it may run before the watchdog reports it; 0: not watched
     };
     Executor& executor(int id, Executor::Phase expected);
@@ -176,6 +183,9 @@ private:
     void watch_over_tasks(Clock::time_point now);
     void report(std::shared_ptr<TaskSpec> spec, AttemptResult attempt);
     void send(int destination, Message message) { actions_.emplace_back(Send{destination, std::move(message)}); }
+    // Recording events (Options::trace): the runs of an attempt that ended on an executor.
+    void record_attempt(const Executor& self, const TaskSpec& spec, const AttemptResult& attempt);
+    void send_events(std::int64_t asked_at, std::int64_t now);
 
     int rank_;
     int threads_per_worker_;
@@ -208,6 +218,14 @@ private:
     std::map<std::pair<TaskId, std::uint32_t>, std::vector<TaskId>> awaited_;  // (task, element) -> tasks
     bool draining_ = false;  // a stop signal came: finish the running tasks, start no more
     bool stopping_ = false;
+    // Recording events for the client (Options::trace): what happened since the last Events,
+    // when each task queued here came, when each input fetched was asked for. now_: the time
+    // of the event being handled.
+    bool recording_ = false;
+    Clock::time_point now_{};
+    EventBatch events_;
+    std::unordered_map<TaskId, std::int64_t> arrived_;
+    std::map<std::pair<TaskId, std::uint32_t>, std::int64_t> asked_;
     std::size_t threads_given_up_ = 0;
     std::vector<WorkerAction> actions_;
 };

@@ -35,7 +35,12 @@ inline std::vector<Message> every_message() {
             Failed{5},
             FetchInput{30, 5},
             Input{30, 5, Outcome::value, bytes("an input")},
-            Input{31, 0, Outcome::error, encode_failure({"std::runtime_error", "gone", 2, "node2", 1})}};
+            Input{31, 0, Outcome::error, encode_failure({"std::runtime_error", "gone", 2, "node2", 1})},
+            CollectEvents{123456789},
+            Events{123456789, 987654321,
+                   encode_events({{{40, 1, 0, 10, 20, 30, 1, 8, 16, 0}, {42, 2, 1, 11, 21, 31, 0, 8, 0, 3}},
+                                  {{30, 3, 1u << 20, 5, 9}},
+                                  {{50, 2, 1, 4096}}})}};
 }
 
 }  // namespace taskfarm::detail::samples

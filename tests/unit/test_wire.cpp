@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace taskfarm::detail {
 namespace {
 
@@ -125,6 +127,24 @@ TEST(Wire, ResourceRequestsMustBePositiveAndInNameOrder) {
         spec.resources = request;
         EXPECT_THROW(decode_alone(encoded(Submit{spec})), ProtocolError) << resources_text(request);
     }
+}
+
+TEST(Wire, TraceEventsRoundTripAndMalformedOnesAreProtocolErrors) {
+    EventBatch batch{{{40, 2, 1, 10, 20, 30, 0, 8, 16, 3}}, {{30, 3, 1u << 20, 5, 9}}, {{50, 2, 1, 4096}}};
+    auto bytes = encode_events(batch);
+    EXPECT_EQ(decode_events(bytes), batch);
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut)
+        EXPECT_THROW(decode_events(std::span<const char>(bytes.data(), cut)), ProtocolError) << "cut at " << cut;
+    auto huge = bytes;
+    std::uint64_t count = std::uint64_t(1) << 60;
+    std::memcpy(huge.data(), &count, sizeof count);
+    EXPECT_THROW(decode_events(huge), ProtocolError) << "a count past the end allocates nothing";
+    auto flag = bytes;
+    flag[8 + 8 + 4 + 4 + 8 * 3] = 2;  // after the count: the first attempt's outcome
+    EXPECT_THROW(decode_events(flag), ProtocolError);
+    auto longer = bytes;
+    longer.push_back('x');
+    EXPECT_THROW(decode_events(longer), ProtocolError);
 }
 
 TEST(Wire, AnInputMustBeAnEarlierTaskHeldByARank) {

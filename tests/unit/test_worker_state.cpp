@@ -716,5 +716,65 @@ TEST(WorkerState, ArgumentsTheClientNoLongerHasEndTheTaskUnrun) {
     EXPECT_EQ(state.tasks_fetching_inputs(), 0u);
 }
 
+// Options::trace: each run of a task, with when it came, started and ended, its bytes in and
+// out, goes to the client when it asks, with the worker's counts at that moment.
+TEST(WorkerState, RecordsEachRunForTheTraceAndSendsItWhenAsked) {
+    auto options = worker_options(1);
+    options.trace = "trace.json";
+    auto state = started_worker(options, 2);
+    auto ns = [](Clock::time_point t) { return t.time_since_epoch().count(); };
+    state.received(0, detail::Run{task(5)}, t0 + 1ms);
+    EXPECT_EQ(state.take_actions(), std::vector<WorkerAction>{execute(0, task(5))});
+    ASSERT_TRUE(state.attempt_started(0, t0 + 2ms));
+    state.attempt_finished(0, value("result", 3ms));
+    state.take_actions();  // Finished, Done
+    state.received(client_rank, CollectEvents{42}, t0 + 10ms);
+    EventBatch expected{{{5, 1, 0, ns(t0 + 1ms), ns(t0 + 2ms), ns(t0 + 5ms), 1, 4, 6, 0}}, {}, {{ns(t0 + 10ms), 0, 0, 6}}};
+    auto sent = state.take_actions();
+    ASSERT_EQ(sent.size(), 1u);
+    const auto& events = std::get<Events>(std::get<Send>(sent[0]).message);
+    EXPECT_EQ(std::get<Send>(sent[0]).destination, client_rank);
+    EXPECT_EQ(events.asked_at, 42);
+    EXPECT_EQ(events.sent_at, ns(t0 + 10ms));
+    EXPECT_EQ(decode_events(events.batch), expected) << "the run (4 bytes of arguments, 6 of result), and 6 bytes held";
+    state.received(client_rank, CollectEvents{43}, t0 + 20ms);
+    auto again = state.take_actions();
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_TRUE(decode_events(std::get<Events>(std::get<Send>(again[0]).message).batch).attempts.empty())
+        << "each run is sent once";
+}
+
+TEST(WorkerState, RecordsAnInputThatCameFromAnotherRank) {
+    auto options = worker_options(1);
+    options.trace = "trace.json";
+    auto state = started_worker(options, 2);
+    auto ns = [](Clock::time_point t) { return t.time_since_epoch().count(); };
+    auto spec = task(9);
+    spec.inputs = {{7, 0, 3}};
+    state.received(0, detail::Run{spec}, t0 + 1ms);
+    state.take_actions();  // FetchInput to rank 3
+    state.received(3, Input{7, 0, Outcome::value, Bytes(100, 'x')}, t0 + 4ms);
+    state.take_actions();
+    state.received(client_rank, CollectEvents{1}, t0 + 5ms);
+    auto sent = state.take_actions();
+    ASSERT_EQ(sent.size(), 1u);
+    auto batch = decode_events(std::get<Events>(std::get<Send>(sent.back()).message).batch);
+    EXPECT_EQ(batch.transfers, (std::vector<TransferEvent>{{7, 3, 100, ns(t0 + 1ms), ns(t0 + 4ms)}}));
+}
+
+TEST(WorkerState, WithoutATraceNothingIsRecorded) {
+    auto state = started_worker(worker_options(1), 2);
+    EXPECT_FALSE(state.records_events());
+    for (TaskId id = 1; id <= 10'000; ++id) {
+        state.received(0, detail::Run{task(id)});
+        state.take_actions();
+        ASSERT_TRUE(state.attempt_started(0, t0));
+        state.attempt_finished(0, value("r"));
+        for (const auto& action : state.take_actions())
+            ASSERT_FALSE(std::holds_alternative<Send>(action) &&
+                         std::holds_alternative<Events>(std::get<Send>(action).message));
+    }
+}
+
 }  // namespace
 }  // namespace taskfarm::detail

@@ -57,6 +57,12 @@ struct Options {
     enum class Progress { automatic, always, never };
     Progress progress = Progress::automatic;
     std::chrono::duration<double> progress_interval{10};
+    // A file where the client writes, at the end, a trace of the run in Chrome's trace-event
+    // JSON, which Perfetto (ui.perfetto.dev) and chrome://tracing open: a track per worker
+    // thread with a slice per task run, arrows from a task to those that take its result,
+    // and each worker's counts (docs/observability.md). Empty: nothing is recorded, at no
+    // cost.  TASKFARM_TRACE=path, --taskfarm-trace=path
+    std::string trace;
     // A directory where each rank also writes its lines to rank-<R>.log.  TASKFARM_LOG_DIR
     std::string log_dir;
     // A directory where each task's own stdout and stderr go, to task-<id>.out and
@@ -91,6 +97,8 @@ struct TaskOptions {
     // only to a worker with that much free (Options::worker_resources); if no worker has that
     // much at all, it fails at once. Amounts must be more than 0.
     std::map<std::string, double> resources;
+    // The task's name in the trace (Options::trace); by default its function's, demangled.
+    std::string name;
 };
 
 }  // namespace taskfarm

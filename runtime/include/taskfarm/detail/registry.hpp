@@ -26,8 +26,8 @@ class ElementHook {
 public:
     // Before a run of element `index` of the chunk. May throw: that run then fails.
     virtual void begin(std::uint32_t index) = 0;
-    // After that run, whether it returned or threw (not called when begin threw).
-    virtual void end() noexcept = 0;
+    // After that run, whether it returned or threw (`threw`; not called when begin threw).
+    virtual void end(bool threw) noexcept = 0;
 
 protected:
     ~ElementHook() = default;
@@ -47,8 +47,11 @@ struct RunContext {
 
 using Invoker = Bytes (*)(FunctionAddress function, std::span<const char> args, const RunContext& limits);
 
-// Called from static initialisers; aborts the program on a hash collision.
-std::uint64_t register_invoker(const char* type_name, Invoker invoker);
+// Called from static initialisers; aborts the program on a hash collision. callable_type:
+// typeid(...).name() of the function or function object the invoker calls, for the trace.
+std::uint64_t register_invoker(const char* type_name, Invoker invoker, const char* callable_type = nullptr);
+// That callable type name, mangled; null for a key this binary does not know.
+const char* callable_type_of(std::uint64_t key);
 // Throws std::runtime_error for a key this binary does not know.
 Invoker find_invoker(std::uint64_t key);
 // A hash over every registered key: equal on ranks that can run the same tasks.

@@ -62,6 +62,7 @@ Future<T> submit_value(ClientCore& core, const T& value, bool everywhere) {
     Keep<T> keep;
     TaskOptions once;
     once.retries = 0;
+    once.name = everywhere ? "broadcast" : "scatter";  // in the trace
     return FutureAccess::make<typename KeepTask::Result>(
         submit_task(core, KeepTask::code(keep), KeepTask::encode(keep, value), once, {}, everywhere));
 }

@@ -15,6 +15,7 @@
 #include <concepts>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -227,9 +228,9 @@ struct TaskKind<Fn, std::tuple<Stored...>> {
     }
 
     // Initialised before main on every rank: the same binary has the same instantiations.
-    static inline const std::uint64_t key = register_invoker(typeid(TaskKind).name(), &invoke);
+    static inline const std::uint64_t key = register_invoker(typeid(TaskKind).name(), &invoke, typeid(Fn).name());
     static inline const std::uint64_t chunk_key =
-        register_invoker((std::string("chunk of ") + typeid(TaskKind).name()).c_str(), &invoke_chunk);
+        register_invoker((std::string("chunk of ") + typeid(TaskKind).name()).c_str(), &invoke_chunk, typeid(Fn).name());
 
 private:
     // Returns read(); what it throws is the arguments' fault, so their failure says they could
@@ -272,17 +273,18 @@ private:
     // limits.around_element, if any, around one run of one element.
     class ElementScope {
     public:
-        ElementScope(ElementHook* hook, std::uint32_t index) : hook_(hook) {
+        ElementScope(ElementHook* hook, std::uint32_t index) : hook_(hook), exceptions_(std::uncaught_exceptions()) {
             if (hook_) hook_->begin(index);
         }
         ~ElementScope() {
-            if (hook_) hook_->end();
+            if (hook_) hook_->end(std::uncaught_exceptions() > exceptions_);  // the run threw
         }
         ElementScope(const ElementScope&) = delete;
         ElementScope& operator=(const ElementScope&) = delete;
 
     private:
         ElementHook* hook_;
+        int exceptions_;
     };
 
     // One element of a chunk, with its retries (has_runs_left); a run over the time limit

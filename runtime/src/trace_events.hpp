@@ -1,0 +1,61 @@
+#pragma once
+// What a worker records for the trace and the report (Options::trace, Options::report), and
+// sends the client in an Events message (wire.hpp): each run of a task on one of its threads,
+// each input that came from another rank, and its counts at the moment it sends. Times are
+// nanoseconds of the worker's steady clock; the client moves them onto its own.
+
+#include <cstdint>
+#include <vector>
+
+namespace taskfarm::detail {
+
+struct AttemptEvent {
+    std::uint64_t task = 0;       // an element of a chunk: the chunk's id + 1 + its index
+    std::uint32_t attempt = 1;
+    std::uint32_t thread = 0;     // the executor's number
+    std::int64_t queued_ns = 0;   // the task came to this worker
+    std::int64_t start_ns = 0;
+    std::int64_t end_ns = 0;
+    std::uint8_t ok = 1;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+    std::uint32_t elements = 0;   // a chunk's run, which its elements' runs lie in
+    friend bool operator==(const AttemptEvent&, const AttemptEvent&) = default;
+};
+
+struct TransferEvent {
+    std::uint64_t task = 0;  // the input's id (an element's own)
+    std::int32_t from = 0;
+    std::uint64_t bytes = 0;
+    std::int64_t start_ns = 0;  // asked for
+    std::int64_t end_ns = 0;    // came
+    friend bool operator==(const TransferEvent&, const TransferEvent&) = default;
+};
+
+struct CounterEvent {
+    std::int64_t at_ns = 0;
+    std::uint32_t queued = 0;
+    std::uint32_t running = 0;
+    std::uint64_t bytes_held = 0;
+    friend bool operator==(const CounterEvent&, const CounterEvent&) = default;
+};
+
+struct EventBatch {
+    std::vector<AttemptEvent> attempts;
+    std::vector<TransferEvent> transfers;
+    std::vector<CounterEvent> counters;
+    bool empty() const { return attempts.empty() && transfers.empty() && counters.empty(); }
+    friend bool operator==(const EventBatch&, const EventBatch&) = default;
+};
+
+// One run of one element of a chunk, timed inside the chunk's run (attempt.hpp).
+struct ElementRun {
+    std::uint32_t index = 0;
+    std::uint32_t run = 1;
+    std::int64_t start_ns = 0;
+    std::int64_t end_ns = 0;
+    bool ok = true;
+    friend bool operator==(const ElementRun&, const ElementRun&) = default;
+};
+
+}  // namespace taskfarm::detail

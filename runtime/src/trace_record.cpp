@@ -1,0 +1,206 @@
+#include "trace_record.hpp"
+
+#include "function_names.hpp"
+
+#include <taskfarm/detail/registry.hpp>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace taskfarm::detail {
+
+TraceRecord::TraceRecord(Clock::time_point start, std::vector<std::string> hosts, int client_rank, std::size_t slice_cap)
+    : start_ns_(start.time_since_epoch().count()),
+      hosts_(std::move(hosts)),
+      client_rank_(client_rank),
+      slice_cap_(slice_cap),
+      function_keys_(1),  // index 0: a task this client did not submit
+      totals_(1) {}
+
+void TraceRecord::submitted(TaskId task, std::uint32_t elements, const TaskCode& code, const std::string& name,
+                            std::span<const TaskId> inputs) {
+    auto key = std::make_tuple(code.invoker, code.function.module, code.function.offset, name);
+    auto [it, added] = function_index_.emplace(key, std::uint32_t(function_keys_.size()));
+    if (added) {
+        function_keys_.push_back(key);
+        totals_.emplace_back();
+    }
+    submissions_.push_back({task, elements, it->second});
+    for (auto input : inputs)
+        if (flows_.size() < slice_cap_) flows_.push_back({input, task});
+}
+
+std::uint32_t TraceRecord::function_of(TaskId task) const {
+    // The last submission at or before this id: the task itself, or the chunk of an element.
+    auto after = std::upper_bound(submissions_.begin(), submissions_.end(), task,
+                                  [](TaskId id, const Submission& s) { return id < s.task; });
+    if (after == submissions_.begin()) return 0;
+    const auto& s = *std::prev(after);
+    return task == s.task || task <= s.task + s.elements ? s.function : 0;
+}
+
+std::size_t TraceRecord::bucket(std::int64_t ns) {
+    if (ns <= 1) return 0;
+    auto value = std::uint64_t(ns);
+    auto power = std::size_t(std::bit_width(value) - 1);  // 2^power <= value
+    // The three bits below the leading one: which eighth of [2^power, 2^(power+1)).
+    auto eighth = power >= 3 ? std::size_t((value >> (power - 3)) & 7) : std::size_t((value << (3 - power)) & 7);
+    return std::min(power * 8 + eighth, std::size_t(64 * 8 - 1));
+}
+
+double TraceRecord::bucket_value(std::size_t bucket) {
+    auto power = bucket / 8;
+    auto eighth = bucket % 8;
+    return std::ldexp(1.0 + (double(eighth) + 0.5) / 8.0, int(power));  // the bucket's middle
+}
+
+void TraceRecord::add(int rank, const EventBatch& batch) {
+    for (const auto& a : batch.attempts) {
+        auto function = function_of(a.task);
+        auto& totals = totals_[function];
+        if (a.elements == 0) {  // a chunk's own run is not a task's: its elements are counted
+            auto ran = std::max<std::int64_t>(0, a.end_ns - a.start_ns);
+            ++totals.runs;
+            totals.failures += a.ok ? 0 : 1;
+            totals.total_ns += ran;
+            totals.bytes_in += a.bytes_in;
+            totals.bytes_out += a.bytes_out;
+            ++totals.histogram[bucket(ran)];
+        }
+        if (slices_.size() >= slice_cap_) {
+            ++slices_not_kept_;
+            continue;
+        }
+        slices_.push_back({a.task, a.attempt, rank, a.thread, a.queued_ns, a.start_ns, a.end_ns, a.ok != 0, a.bytes_in,
+                           a.bytes_out, function, a.elements});
+    }
+    for (const auto& t : batch.transfers)
+        if (transfers_.size() < slice_cap_) transfers_.push_back({t.task, t.from, rank, t.bytes, t.start_ns, t.end_ns});
+    for (const auto& c : batch.counters)
+        if (counters_.size() < slice_cap_) counters_.push_back({rank, c.at_ns, c.queued, c.running, c.bytes_held});
+}
+
+void TraceRecord::answered(int rank, std::int64_t asked_at, std::int64_t sent_at, std::int64_t received_at) {
+    auto round_trip = received_at - asked_at;
+    if (round_trip < 0) return;
+    auto& clock = clocks_[rank];
+    if (clock.round_trip >= 0 && clock.round_trip <= round_trip) return;
+    // The answer was made somewhere within the round trip: taken to be its middle.
+    clock = {sent_at - (asked_at + round_trip / 2), round_trip};
+}
+
+std::int64_t TraceRecord::offset(int rank) const {
+    bool same_host = std::size_t(rank) < hosts_.size() && std::size_t(client_rank_) < hosts_.size() &&
+                     hosts_[std::size_t(rank)] == hosts_[std::size_t(client_rank_)];
+    if (same_host || rank == client_rank_) return 0;  // one steady clock (CLOCK_MONOTONIC) per host
+    auto it = clocks_.find(rank);
+    return it == clocks_.end() || it->second.round_trip < 0 ? 0 : it->second.offset;
+}
+
+std::int64_t TraceRecord::offset_error(int rank) const {
+    if (offset(rank) == 0 && !clocks_.count(rank)) return 0;
+    auto it = clocks_.find(rank);
+    return it == clocks_.end() ? 0 : it->second.round_trip / 2;
+}
+
+namespace {
+
+// The name a function key shows: TaskOptions::name, else the plain function's symbol, else
+// the callable's type, demangled.
+std::string name_of(const std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::string>& key) {
+    const auto& [invoker, module, offset, given] = key;
+    if (!given.empty()) return given;
+    if (module != 0) {
+        try {
+            auto name = function_name_at(function_at({module, offset}));
+            if (!name.empty()) return name;
+        } catch (const std::exception&) {  // not code of this process: named by its type below
+        }
+    }
+    if (const char* type = callable_type_of(invoker)) return demangled(type);
+    return invoker == 0 ? "(not submitted by this client)" : "(unknown function)";
+}
+
+}  // namespace
+
+TraceData TraceRecord::data(Clock::time_point now, int workers, std::string layout,
+                            std::vector<std::pair<std::string, std::string>> configuration) const {
+    TraceData data;
+    data.start_ns = start_ns_;
+    data.end_ns = now.time_since_epoch().count();
+    data.hosts = hosts_;
+    data.workers = workers;
+    data.layout = std::move(layout);
+    data.configuration = std::move(configuration);
+    // One entry per name: a function that ran as plain tasks and in a map's chunks has two
+    // keys (two invokers), and one row.
+    std::vector<std::uint32_t> renamed(function_keys_.size());
+    std::map<std::string, std::uint32_t> by_name;
+    for (std::size_t f = 0; f < function_keys_.size(); ++f) {
+        auto [it, added] = by_name.emplace(name_of(function_keys_[f]), std::uint32_t(data.functions.size()));
+        if (added) data.functions.push_back(it->first);
+        renamed[f] = it->second;
+    }
+    std::vector<Totals> totals(data.functions.size());
+    for (std::size_t f = 0; f < totals_.size(); ++f) {
+        auto& into = totals[renamed[f]];
+        const auto& t = totals_[f];
+        into.runs += t.runs;
+        into.failures += t.failures;
+        into.bytes_in += t.bytes_in;
+        into.bytes_out += t.bytes_out;
+        into.total_ns += t.total_ns;
+        for (std::size_t b = 0; b < t.histogram.size(); ++b) into.histogram[b] += t.histogram[b];
+    }
+    std::map<int, std::int64_t> offsets;
+    auto moved = [&](int rank, std::int64_t t) {
+        auto it = offsets.find(rank);
+        if (it == offsets.end()) it = offsets.emplace(rank, offset(rank)).first;
+        return t - it->second;
+    };
+    data.slices = slices_;
+    for (auto& s : data.slices) {
+        s.function = renamed[s.function];
+        s.queued_ns = moved(s.rank, s.queued_ns);
+        s.start_ns = moved(s.rank, s.start_ns);
+        s.end_ns = moved(s.rank, s.end_ns);
+    }
+    data.flows = flows_;
+    data.transfers = transfers_;
+    for (auto& t : data.transfers) {
+        t.start_ns = moved(t.to, t.start_ns);
+        t.end_ns = moved(t.to, t.end_ns);
+    }
+    data.counters = counters_;
+    for (auto& c : data.counters) c.at_ns = moved(c.rank, c.at_ns);
+    for (const auto& t : totals) {
+        TraceData::FunctionTotals out{t.runs, t.failures, t.total_ns, t.bytes_in, t.bytes_out, 0, 0};
+        // The bucket in which the p-th run of the sorted durations falls.
+        auto percentile = [&](double p) {
+            auto rank = std::uint64_t(std::ceil(p * double(t.runs)));
+            std::uint64_t seen = 0;
+            for (std::size_t b = 0; b < t.histogram.size(); ++b) {
+                seen += t.histogram[b];
+                if (seen >= std::max<std::uint64_t>(rank, 1)) return bucket_value(b);
+            }
+            return 0.0;
+        };
+        if (t.runs > 0) {
+            out.p50_ns = percentile(0.50);
+            out.p99_ns = percentile(0.99);
+        }
+        data.totals.push_back(out);
+    }
+    for (int rank = 0; rank < int(hosts_.size()); ++rank) {
+        TraceData::RankClock clock{rank, offset(rank)};
+        if (auto it = clocks_.find(rank); it != clocks_.end() && it->second.round_trip >= 0)
+            clock = {rank, clock.offset_ns, true, it->second.offset, it->second.round_trip / 2};
+        data.clocks.push_back(clock);
+    }
+    data.slices_not_kept = slices_not_kept_;
+    data.slice_cap = slice_cap_;
+    return data;
+}
+
+}  // namespace taskfarm::detail

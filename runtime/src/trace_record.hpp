@@ -1,0 +1,92 @@
+#pragma once
+// The client's record of a run, for the trace (Options::trace): what it submitted, and the
+// events every worker sent (trace_events.hpp), each rank's times kept as they came and moved
+// onto the client's clock when the data is taken. Bounded however many tasks run: past
+// slice_cap runs, a run is only counted in its function's totals (TraceData::totals), and
+// the trace says how many were not drawn. Not thread-safe: the client calls it under its mutex.
+
+#include "trace_data.hpp"
+#include "trace_events.hpp"
+
+#include <taskfarm/detail/task.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace taskfarm::detail {
+
+class TraceRecord {
+public:
+    using Clock = std::chrono::steady_clock;
+    static constexpr std::size_t default_slice_cap = 1'000'000;
+
+    // hosts: by rank. client_rank: whose clock is the trace's (its host's ranks share it).
+    TraceRecord(Clock::time_point start, std::vector<std::string> hosts, int client_rank,
+                std::size_t slice_cap = default_slice_cap);
+
+    // A task submitted (elements > 0: a map's chunk of that many), running code's function,
+    // named `name` when TaskOptions::name gives one, taking the results of `inputs` (as
+    // Future::id() names them). Tasks are submitted in id order.
+    void submitted(TaskId task, std::uint32_t elements, const TaskCode& code, const std::string& name,
+                   std::span<const TaskId> inputs);
+    // A rank's events, its times on its own clock.
+    void add(int rank, const EventBatch& batch);
+    // A CollectEvents this client sent at asked_at was answered by `rank` at its sent_at, and
+    // came back at received_at: a round trip that estimates the rank's clock offset.
+    void answered(int rank, std::int64_t asked_at, std::int64_t sent_at, std::int64_t received_at);
+    // The rank's clock minus the client's, as best known (0 on the client's host: one clock),
+    // and how far off it may be (half the shortest round trip; 0 when exact).
+    std::int64_t offset(int rank) const;
+    std::int64_t offset_error(int rank) const;
+
+    // The record so far, on the client's clock, names resolved. layout, configuration: said as given.
+    TraceData data(Clock::time_point now, int workers, std::string layout,
+                   std::vector<std::pair<std::string, std::string>> configuration) const;
+
+private:
+    struct Submission {
+        TaskId task;
+        std::uint32_t elements;
+        std::uint32_t function;
+    };
+    // The function a task (or an element, by its chunk) runs; 0 when not submitted here.
+    std::uint32_t function_of(TaskId task) const;
+    struct Totals {
+        std::uint64_t runs = 0, failures = 0, bytes_in = 0, bytes_out = 0;
+        std::int64_t total_ns = 0;
+        // Durations in buckets of an eighth of a power of two: a percentile within ~9 %.
+        std::array<std::uint64_t, 64 * 8> histogram{};
+    };
+    static std::size_t bucket(std::int64_t ns);
+    static double bucket_value(std::size_t bucket);
+
+    std::int64_t start_ns_;
+    std::vector<std::string> hosts_;
+    int client_rank_;
+    std::size_t slice_cap_;
+
+    // Function keys: invoker, module, offset, the TaskOptions name. Index 0: unknown.
+    std::map<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::string>, std::uint32_t> function_index_;
+    std::vector<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t, std::string>> function_keys_;
+    std::vector<Totals> totals_;
+
+    std::vector<Submission> submissions_;  // in id order
+    std::vector<TraceData::Slice> slices_;  // times on their rank's clock
+    std::uint64_t slices_not_kept_ = 0;
+    std::vector<TraceData::Flow> flows_;
+    std::vector<TraceData::Transfer> transfers_;
+    std::vector<TraceData::Counter> counters_;
+    struct Clocks {
+        std::int64_t offset = 0;
+        std::int64_t round_trip = -1;  // of the best estimate; -1: none yet
+    };
+    std::map<int, Clocks> clocks_;
+};
+
+}  // namespace taskfarm::detail

@@ -1,0 +1,150 @@
+// Options::trace: a run of a few kinds of task writes a Chrome trace whose slices match the
+// tasks that ran. Run as `trace <path> [--taskfarm-trace=<path>]` (the flag, or the
+// TASKFARM_TRACE variable, or here Options::trace from the path): after the farm ends, the
+// client reads the file back and checks it; prints "trace ok: ..." or what is wrong (status 1).
+
+#include <taskfarm/taskfarm.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+static long square(long x) { return x * x; }
+static long increment(long x) { return x + 1; }
+static long flaky(long) { throw std::runtime_error("flaky fails every time"); }
+
+struct Cube {
+    long operator()(long x) const { return x * x * x; }
+};
+
+namespace {
+
+bool was_client = false;
+
+int fail(const std::string& why) {
+    std::printf("trace wrong: %s\n", why.c_str());
+    return 1;
+}
+
+int farm(taskfarm::Client& client) {
+    was_client = true;
+    std::vector<taskfarm::Future<long>> futures;
+    for (long i = 0; i < 5; ++i) futures.push_back(client.submit(square, i));
+    for (long i = 0; i < 3; ++i) futures.push_back(client.submit([](long x) { return x + 100; }, i));
+    for (long i = 0; i < 2; ++i) futures.push_back(client.submit(Cube{}, i));
+    futures.push_back(client.submit(square, 7L, taskfarm::TaskOptions{.name = "named step"}));
+    std::vector<long> many(20'000);  // chunked from 10 000 elements on, under a farm
+    for (std::size_t i = 0; i < many.size(); ++i) many[i] = long(i);
+    auto mapped = client.map(square, many);  // in chunks of elements
+    auto a = client.submit(increment, 1L);
+    auto b = client.submit(increment, a);  // an arrow from a to b
+    auto bad = client.submit(flaky, 1L, taskfarm::TaskOptions{.retries = 1});
+    long sum = 0;
+    for (auto& f : futures) sum += f.get();
+    for (auto& f : mapped) sum += f.get();
+    sum += b.get();
+    try {
+        bad.get();
+        return fail("the flaky task did not fail");
+    } catch (const taskfarm::TaskError&) {
+    }
+    std::printf("client done, sum %ld\n", sum);
+    return 0;
+}
+
+// Checks what the trace must show for the tasks above.
+int check(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return fail("no file at " + path);
+    nlohmann::json trace;
+    try {
+        trace = nlohmann::json::parse(in);
+    } catch (const std::exception& e) {
+        return fail(std::string("not JSON: ") + e.what());
+    }
+    std::map<std::string, int> runs;  // function name -> task runs (chunks left out)
+    std::map<std::pair<int, int>, std::string> thread_names;
+    std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> tracks;
+    std::set<long> flow_starts, flow_ends;
+    int failed_runs = 0, counters = 0, chunks = 0;
+    for (const auto& event : trace.at("traceEvents")) {
+        auto phase = event.at("ph").get<std::string>();
+        if (phase == "M" && event.at("name") == "thread_name")
+            thread_names[{event.at("pid").get<int>(), event.at("tid").get<int>()}] = event.at("args").at("name");
+        if (phase == "C" && event.at("name") == "tasks") ++counters;
+        if (phase == "s") flow_starts.insert(event.at("id").get<long>());
+        if (phase == "f") flow_ends.insert(event.at("id").get<long>());
+        if (phase != "X" || event.value("cat", "") != "task") continue;
+        auto name = event.at("name").get<std::string>();
+        tracks[{event.at("pid").get<int>(), event.at("tid").get<int>()}].push_back(
+            {event.at("ts").get<double>(), event.at("ts").get<double>() + event.at("dur").get<double>()});
+        if (name.rfind("map chunk of ", 0) == 0) {
+            ++chunks;
+            continue;
+        }
+        ++runs[name];
+        if (event.at("args").at("outcome") != "ok") ++failed_runs;
+    }
+    auto count = [&](const std::string& part) {
+        int n = 0;
+        for (const auto& [name, k] : runs)
+            if (name.find(part) != std::string::npos) n += k;
+        return n;
+    };
+    int total = 0;
+    for (const auto& [name, k] : runs) total += k;
+    std::string names;
+    for (const auto& [name, k] : runs) names += " [" + name + "]x" + std::to_string(k);
+    if (count("square") != 20005) return fail("square ran 20005 times (5 tasks, 20000 map elements), the trace says " + std::to_string(count("square")) + ":" + names);
+    if (count("lambda") != 3) return fail("the lambda ran 3 times, the trace says " + std::to_string(count("lambda")) + ":" + names);
+    if (count("Cube") != 2) return fail("Cube ran twice:" + names);
+    if (count("named step") != 1) return fail("TaskOptions::name: one \"named step\":" + names);
+    if (count("increment") != 2) return fail("increment ran twice:" + names);
+    if (count("flaky") != 2 || failed_runs != 2) return fail("flaky ran and failed twice (retries 1):" + names);
+    if (total != 20015) return fail("20015 task runs, the trace has " + std::to_string(total) + ":" + names);
+    for (const auto& [track, slices] : tracks) {
+        if (!thread_names.count(track)) return fail("a track without a thread name");
+        if (thread_names[track].find("rank " + std::to_string(track.first) + " host ") != 0)
+            return fail("thread name \"" + thread_names[track] + "\"");
+        auto sorted = slices;
+        std::sort(sorted.begin(), sorted.end(), [](auto& x, auto& y) { return x.first < y.first || (x.first == y.first && x.second > y.second); });
+        std::vector<double> open;  // ends of the slices that contain the current one
+        for (const auto& [start, end] : sorted) {
+            while (!open.empty() && open.back() <= start) open.pop_back();
+            if (!open.empty() && end > open.back() + 1e-9) return fail("slices of " + thread_names[track] + " overlap without nesting");
+            open.push_back(end);
+        }
+    }
+    bool flowed = false;
+    for (auto id : flow_starts) flowed = flowed || flow_ends.count(id) > 0;
+    if (!flowed) return fail("no arrow from increment to the task that took its result");
+    std::map<std::string, std::pair<long, long>> table;  // the per-function totals: runs, failures
+    for (const auto& row : trace.at("otherData").at("functions"))
+        table[row.at("name").get<std::string>()] = {row.at("runs").get<long>(), row.at("failures").get<long>()};
+    if (table["square(long)"] != std::pair<long, long>{20005, 0}) return fail("the totals of square(long) are not 20005 runs");
+    if (table["flaky(long)"] != std::pair<long, long>{2, 2}) return fail("the totals of flaky(long) are not 2 failed runs");
+    bool farm_ran = trace.at("otherData").at("layout") != "inline";
+    if (farm_ran && counters == 0) return fail("no counter track of a worker");
+    if (farm_ran && chunks < 1) return fail("no map chunk slice");
+    std::printf("trace ok: %d task runs on %zu tracks, %d map chunks, %zu arrows, %d counter samples\n", total,
+                tracks.size(), chunks, flow_starts.size(), counters);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    taskfarm::Options options;
+    if (argc > 1) options.trace = argv[1];
+    int status = taskfarm::run(argc, argv, farm, options);
+    if (status != 0 || !was_client) return status;
+    return check(argv[1]);
+}

@@ -1,0 +1,104 @@
+#include "trace_record.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace taskfarm::detail {
+namespace {
+
+using Clock = TraceRecord::Clock;
+const auto t0 = Clock::time_point{} + std::chrono::hours(1);
+std::int64_t ns(Clock::time_point t) { return t.time_since_epoch().count(); }
+
+TaskCode code(std::uint64_t invoker) { return {invoker, {}}; }
+
+AttemptEvent run(TaskId task, std::int64_t start, std::int64_t end, bool ok = true) {
+    return {task, 1, 0, start, start, end, std::uint8_t(ok ? 1 : 0), 8, 8, 0};
+}
+
+TEST(TraceRecord, ARanksClockOffsetComesFromItsShortestRoundTrip) {
+    // Rank 1 (the client) and 3 on host b, rank 2 on host c.
+    TraceRecord record(t0, {"a", "b", "c", "b"}, 1);
+    record.answered(2, 1000, 5600, 1200);  // a round trip of 200 ns: made at 1100 on the client's clock
+    EXPECT_EQ(record.offset(2), 4500);
+    EXPECT_EQ(record.offset_error(2), 100);
+    record.answered(2, 2000, 9000, 2800);  // 800 ns: a worse estimate, not taken
+    EXPECT_EQ(record.offset(2), 4500);
+    record.answered(2, 3000, 7550, 3100);  // 100 ns: better
+    EXPECT_EQ(record.offset(2), 4500);
+    EXPECT_EQ(record.offset_error(2), 50);
+    record.answered(3, 1000, 999'999, 1200);
+    EXPECT_EQ(record.offset(3), 0) << "one host, one steady clock: nothing to estimate";
+}
+
+TEST(TraceRecord, TimesAreMovedOntoTheClientsClock) {
+    TraceRecord record(t0, {"a", "b", "c"}, 1);
+    record.submitted(1, 0, code(7), "", {});
+    record.answered(2, 1000, 5600, 1200);  // rank 2's clock is 4500 ns ahead
+    record.add(2, {{run(1, ns(t0) + 10'000, ns(t0) + 20'000)}, {}, {{ns(t0) + 30'000, 1, 2, 3}}});
+    auto data = record.data(t0 + std::chrono::seconds(1), 1, "mpi", {});
+    ASSERT_EQ(data.slices.size(), 1u);
+    EXPECT_EQ(data.slices[0].start_ns, ns(t0) + 5'500);
+    EXPECT_EQ(data.slices[0].end_ns, ns(t0) + 15'500);
+    ASSERT_EQ(data.counters.size(), 1u);
+    EXPECT_EQ(data.counters[0].at_ns, ns(t0) + 25'500);
+    EXPECT_EQ(data.start_ns, ns(t0));
+}
+
+TEST(TraceRecord, ElementsRunTheirChunksFunctionAndNamesCanBeGiven) {
+    TraceRecord record(t0, {"a", "b", "c"}, 1);
+    record.submitted(10, 3, code(7), "", {});     // a chunk: elements 11, 12, 13
+    record.submitted(14, 0, code(8), "step", {});  // TaskOptions::name
+    record.add(2, {{run(11, 0, 1), run(13, 1, 2), run(14, 2, 3), run(99, 3, 4)}, {}, {}});
+    auto data = record.data(t0, 1, "mpi", {});
+    ASSERT_EQ(data.slices.size(), 4u);
+    EXPECT_EQ(data.slices[0].function, data.slices[1].function);
+    EXPECT_EQ(data.functions[data.slices[2].function], "step");
+    EXPECT_EQ(data.slices[3].function, 0u) << "a task this client did not submit";
+    EXPECT_NE(data.slices[0].function, data.slices[2].function);
+}
+
+TEST(TraceRecord, RunsBeyondTheCapAreCountedButNotKept) {
+    TraceRecord record(t0, {"a", "b", "c"}, 1, 2);
+    record.submitted(1, 0, code(7), "f", {});
+    record.submitted(2, 0, code(7), "f", {});
+    record.submitted(3, 0, code(7), "f", {});
+    record.add(2, {{run(1, 0, 100), run(2, 0, 100, false), run(3, 0, 100)}, {}, {}});
+    auto data = record.data(t0, 1, "mpi", {});
+    EXPECT_EQ(data.slices.size(), 2u);
+    EXPECT_EQ(data.slices_not_kept, 1u);
+    EXPECT_EQ(data.slice_cap, 2u);
+    auto f = data.slices[0].function;
+    EXPECT_EQ(data.totals[f].runs, 3u);
+    EXPECT_EQ(data.totals[f].failures, 1u);
+    EXPECT_EQ(data.totals[f].total_ns, 300);
+}
+
+TEST(TraceRecord, PercentilesAreWithinTenPercent) {
+    TraceRecord record(t0, {"a", "b", "c"}, 1);
+    EventBatch batch;
+    for (TaskId task = 1; task <= 1000; ++task) {
+        record.submitted(task, 0, code(7), "", {});
+        batch.attempts.push_back(run(task, 0, std::int64_t(task) * 1'000'000));  // 1 ms .. 1 s
+    }
+    record.add(2, batch);
+    auto data = record.data(t0, 1, "mpi", {});
+    auto f = data.slices[0].function;
+    EXPECT_NEAR(data.totals[f].p50_ns, 500e6, 50e6);
+    EXPECT_NEAR(data.totals[f].p99_ns, 990e6, 99e6);
+}
+
+TEST(TraceRecord, FlowsGoFromEachInputToItsTask) {
+    TraceRecord record(t0, {"a", "b", "c"}, 1);
+    record.submitted(1, 0, code(7), "", {});
+    std::vector<TaskId> inputs{1};
+    record.submitted(2, 0, code(7), "", inputs);
+    auto data = record.data(t0, 1, "mpi", {});
+    ASSERT_EQ(data.flows.size(), 1u);
+    EXPECT_EQ(data.flows[0].from, 1u);
+    EXPECT_EQ(data.flows[0].to, 2u);
+}
+
+}  // namespace
+}  // namespace taskfarm::detail
