@@ -33,14 +33,16 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
       options_(std::move(options)),
       journal_(std::move(journal)),
       owner_pid_(::getpid()) {
-    if (transport_ && options_.progress != Options::Progress::never)
-        progress_ = std::make_unique<ProgressReport>(options_.progress == Options::Progress::always,
-                                                     options_.progress_interval);
+    // In every mode: the local farm and inline report progress too.
+    if (options_.progress != Options::Progress::never)
+        progress_ = std::make_unique<ProgressReport>(counts_, options_.progress == Options::Progress::always,
+                                                     options_.progress_interval, progress_on_terminal());
     if (transport_) transport_->on_stop_signal([this] { transport_->post(scheduler_rank, Drain{}); });
+    auto ranks = std::size_t(transport_ ? transport_->size() : client_rank + 1);
+    hosts_ = std::move(hosts);
+    hosts_.resize(std::max(hosts_.size(), ranks), host_name());  // the local farm and inline: all here
     if (records_events(options_)) {
-        auto ranks = std::size_t(transport_ ? transport_->size() : client_rank + 1);
-        hosts.resize(std::max(hosts.size(), ranks), host_name());  // the local farm and inline: all here
-        trace_ = std::make_unique<TraceRecord>(std::chrono::steady_clock::now(), std::move(hosts), client_rank);
+        trace_ = std::make_unique<TraceRecord>(std::chrono::steady_clock::now(), hosts_, client_rank);
         // Every second each worker sends what it recorded: its record stays small, and each
         // answer is a round trip that sharpens the estimate of its clock's offset.
         if (transport_)
@@ -80,7 +82,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     spec.task = task->id = next_id_;
     next_id_ += 1 + elements;
     task->elements = elements;
-    if (progress_) progress_->submitted(elements > 0 ? elements : 1);
+    counts_.submitted += elements > 0 ? elements : 1;
     if (trace_) {
         std::vector<TaskId> input_ids;
         for (const auto& input : inputs) input_ids.push_back(input->id);
@@ -126,6 +128,10 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
             }
             task->status = attempt.outcome == Outcome::value ? TaskStatus::value : TaskStatus::error;
             task->payload = std::move(attempt.payload);
+            {
+                std::lock_guard relock(mutex_);
+                count_finished(task->status, task->elements, task->payload, false);
+            }
             if (task->status == TaskStatus::value) {
                 std::lock_guard relock(mutex_);
                 if (journal_) journal_->record_finished(key, task->payload);  // gone if the farm shut down meanwhile
@@ -247,9 +253,13 @@ void ClientCore::on_message(int source, Message&& message) {
             if constexpr (std::is_same_v<M, WorkerLost>) {
                 worker_lost(m.worker);
             } else if constexpr (std::is_same_v<M, Events>) {
-                if (!trace_) throw ProtocolError("trace events came from rank " + std::to_string(source) + ", unasked");
-                trace_->add(source, decode_events(m.batch));
-                if (m.asked_at != 0)
+                auto events = decode_events(m.batch);
+                if (m.asked_at != 0 && !events.counters.empty())  // for stats()
+                    worker_counts_[source] = {m.asked_at, events.counters.back()};
+                if (!trace_ && !events.attempts.empty())
+                    throw ProtocolError("trace events came from rank " + std::to_string(source) + ", unasked");
+                if (trace_) trace_->add(source, events);
+                if (trace_ && m.asked_at != 0)
                     trace_->answered(source, m.asked_at, m.sent_at,
                                      std::chrono::steady_clock::now().time_since_epoch().count());
                 if (m.asked_at != 0 && m.asked_at == last_collect_at_ && last_events_awaited_ > 0) --last_events_awaited_;
@@ -319,13 +329,14 @@ void ClientCore::wait_for_room(std::unique_lock<std::mutex>& lock, std::uint64_t
 }
 
 void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal) {
+    bool was_pending = task.status == TaskStatus::pending;  // a cancel() after it finished counts no more
     no_longer_pending(task.pending_bytes);
     held_arguments_.erase(task.id);
     task.status = status;
     task.payload = std::move(payload);
     if (task.extras)  // its inputs are not needed any more (they are released if nobody else holds them)
         for (auto& input : std::exchange(task.extras->inputs, {})) let_go_.push_back(std::move(input));
-    if (progress_) count_progress(task.status, task.elements, task.payload, from_journal);
+    if (was_pending) count_finished(task.status, task.elements, task.payload, from_journal);
     if (task.keep_running)
         say_if_failed(task.id, task.holder < 0 ? own_rank() : task.holder, task.elements, task.status, task.payload);
     if (!task.extras) return;
@@ -333,17 +344,23 @@ void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, boo
     task.extras->watchers.clear();
 }
 
-void ClientCore::count_progress(TaskStatus status, std::uint32_t elements, std::span<const char> payload,
+void ClientCore::count_finished(TaskStatus status, std::uint32_t elements, std::span<const char> payload,
                                 bool from_journal) {
     std::uint64_t tasks = elements > 0 ? elements : 1;
-    if (status == TaskStatus::error) return progress_->finished(0, tasks);
-    if (status != TaskStatus::value || elements == 0) return progress_->finished(tasks, 0, from_journal);
+    auto done = [&](std::uint64_t ok, std::uint64_t failed) {
+        counts_.done += ok;
+        counts_.failed += failed;
+        if (from_journal) counts_.from_journal += ok;
+    };
+    if (status == TaskStatus::cancelled) return void(counts_.cancelled += tasks);
+    if (status == TaskStatus::error) return done(0, tasks);
+    if (status != TaskStatus::value || elements == 0) return done(tasks, 0);
     // A chunk's result holds each element's outcome. An element without a readable one (the
     // bytes are malformed from there on) counts as failed: its get() throws.
     std::uint64_t succeeded = 0;
     for_each_outcome(payload, [&](const OutcomePlace& at) { succeeded += at.ok; });
     succeeded = std::min(succeeded, tasks);
-    progress_->finished(succeeded, tasks - succeeded, from_journal);
+    done(succeeded, tasks - succeeded);
 }
 
 void ClientCore::read_elements(TaskState& chunk) {

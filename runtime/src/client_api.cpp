@@ -25,6 +25,8 @@ Client::~Client() {
     if (core_) core_->shutdown(0, std::uncaught_exceptions() > 0);
 }
 
+Stats Client::stats() const { return core_->stats(); }
+
 int Client::workers() const { return core_->workers(); }
 
 void Client::prefetch_one(detail::TaskState& task) { core_->prefetch(task); }

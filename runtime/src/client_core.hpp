@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <map>
 #include <unordered_map>
 
 namespace taskfarm::detail {
@@ -133,6 +134,7 @@ public:
     // After shutdown: the local farm left a task's thread running (LocalFarm::abandoned_tasks).
     bool abandoned_tasks() const { return local_farm_ && local_farm_->abandoned_tasks(); }
     bool journaling() const { return journal_ != nullptr; }
+    Stats stats();
     std::size_t frames_sent() const { return transport_ ? transport_->frames_sent() : 0; }
 
 private:
@@ -170,7 +172,8 @@ private:
     void say_if_failed(TaskId task, int rank, std::uint32_t elements, TaskStatus status, std::span<const char> payload);
     // from_journal: the result was recorded by an earlier run (progress counts it apart).
     void complete(TaskState& task, TaskStatus status, Bytes payload, bool from_journal = false);
-    void count_progress(TaskStatus status, std::uint32_t elements, std::span<const char> payload, bool from_journal);
+    // Counts a task (a chunk: its elements) as finished so (counts_). Needs mutex_ held.
+    void count_finished(TaskStatus status, std::uint32_t elements, std::span<const char> payload, bool from_journal);
     // The scheduler declared this worker lost: the results it held are gone.
     void worker_lost(int worker);
     // Before the farm ends: brings over every result a live Future refers to that is still
@@ -228,7 +231,11 @@ private:
         bytes = 0;
     }
     std::unique_ptr<Journal> journal_;
+    TaskCounts counts_;  // always kept: Client::stats and the progress line read them
     std::unique_ptr<ProgressReport> progress_;
+    std::vector<std::string> hosts_;  // by rank
+    // Each worker's counts as its last answer to a CollectEvents gave them: when asked, what.
+    std::map<int, std::pair<std::int64_t, CounterEvent>> worker_counts_;
     std::unique_ptr<TraceRecord> trace_;  // recording events (Options::trace), else null
     std::int64_t last_collect_at_ = 0;    // the final CollectEvents, and how many answers it awaits
     std::size_t last_events_awaited_ = 0;

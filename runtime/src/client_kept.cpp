@@ -15,7 +15,7 @@ void ClientCore::unowned_task_ended(int source, TaskId task, std::uint32_t eleme
     auto status = finished.outcome == Outcome::value  ? TaskStatus::value
                   : finished.outcome == Outcome::held ? TaskStatus::held
                                                       : TaskStatus::error;
-    if (progress_) count_progress(status, elements, finished.payload, false);
+    count_finished(status, elements, finished.payload, false);
     // Its worker keeps every outcome until released, and nobody will fetch this one.
     if (source >= first_worker_rank && !closed_) transport_->post(scheduler_rank, Release{task});
     say_if_failed(task, source, elements, status, finished.payload);

@@ -32,11 +32,14 @@ struct TransferEvent {
     friend bool operator==(const TransferEvent&, const TransferEvent&) = default;
 };
 
+// A worker's counts at a moment, in tasks as the client counts them (a map's chunk: its
+// elements): waiting here (for an executor or for inputs), running, finished here so far.
 struct CounterEvent {
     std::int64_t at_ns = 0;
     std::uint32_t queued = 0;
     std::uint32_t running = 0;
     std::uint64_t bytes_held = 0;
+    std::uint64_t done = 0;
     friend bool operator==(const CounterEvent&, const CounterEvent&) = default;
 };
 

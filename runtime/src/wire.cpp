@@ -360,6 +360,7 @@ Bytes encode_events(const EventBatch& batch) {
         w.put(c.queued);
         w.put(c.running);
         w.put(c.bytes_held);
+        w.put(c.done);
     }
     return out;
 }
@@ -395,12 +396,13 @@ EventBatch decode_events(std::span<const char> bytes) {
         t.start_ns = r.get<std::int64_t>();
         t.end_ns = r.get<std::int64_t>();
     }
-    batch.counters.resize(count(8 + 4 + 4 + 8));
+    batch.counters.resize(count(8 + 4 + 4 + 8 + 8));
     for (auto& c : batch.counters) {
         c.at_ns = r.get<std::int64_t>();
         c.queued = r.get<std::uint32_t>();
         c.running = r.get<std::uint32_t>();
         c.bytes_held = r.get<std::uint64_t>();
+        c.done = r.get<std::uint64_t>();
     }
     if (r.used() != bytes.size()) throw ProtocolError("malformed trace events: trailing bytes");
     return batch;

@@ -190,7 +190,8 @@ int serve_worker(Transport& transport, const Options& options, bool& abandoned_t
     transport.start([shared](int source, Message&& message) {
         std::unique_lock lock(shared->mutex);
         auto& state = shared->state;
-        state.received(source, std::move(message), state.records_events() ? Clock::now() : Clock::time_point{});
+        bool timed = state.records_events() || std::holds_alternative<CollectEvents>(message);  // the clock costs
+        state.received(source, std::move(message), timed ? Clock::now() : Clock::time_point{});
         carry_out(shared, lock);
     });
     // The transport runs meanwhile: the heartbeat goes on through a long initializer, and

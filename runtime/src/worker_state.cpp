@@ -103,7 +103,7 @@ void WorkerState::received(int source, Message&& message, Clock::time_point now)
                 }
             }
             if constexpr (std::is_same_v<M, Run>) run(std::move(m.spec));
-            else if constexpr (std::is_same_v<M, CollectEvents>) collect_events(m.asked_at);
+            else if constexpr (std::is_same_v<M, CollectEvents>) collect_events(m.asked_at, now);
             else if constexpr (std::is_same_v<M, Fetch>) fetch(source, m.task);
             else if constexpr (std::is_same_v<M, Release>) release(m.task);
             else if constexpr (std::is_same_v<M, Drain>) drain();
@@ -387,6 +387,7 @@ void WorkerState::report(std::shared_ptr<TaskSpec> spec, AttemptResult attempt) 
         return;
     }
     auto task = spec->task;
+    done_ += std::max<std::uint32_t>(1, spec->elements);
     // Every outcome stays here until released: a task may need it as an input (issue 14).
     // A small result (or a failure) rides to the client too; a large one waits for a Fetch,
     // except with a journal, which records every result on the client.
@@ -428,14 +429,20 @@ void WorkerState::record_attempt(const Executor& self, const TaskSpec& spec, con
     if (events_.attempts.size() >= send_at) send_events(0, start + attempt.run_time.count());
 }
 
-void WorkerState::collect_events(std::int64_t asked_at) {
-    if (!stopping_) send_events(asked_at, now_.time_since_epoch().count());
+void WorkerState::collect_events(std::int64_t asked_at, Clock::time_point now) {
+    if (!stopping_) send_events(asked_at, now.time_since_epoch().count());
 }
 
 void WorkerState::send_events(std::int64_t asked_at, std::int64_t now) {
     std::uint64_t held = 0;
     for (const auto& [task, kept] : held_) held += kept.bytes->size();
-    events_.counters.push_back({now, std::uint32_t(queue_.size() + fetching_.size()), std::uint32_t(tasks_running()), held});
+    auto tasks = [](const TaskSpec& spec) { return std::uint64_t(std::max<std::uint32_t>(1, spec.elements)); };
+    std::uint64_t queued = 0, running = 0;
+    for (const auto& waiting : queue_) queued += tasks(waiting.spec);
+    for (const auto& [task, fetching] : fetching_) queued += tasks(fetching.spec);
+    for (const auto& e : executors_)
+        if ((e.phase == Executor::Phase::running || e.phase == Executor::Phase::given_task) && e.spec) running += tasks(*e.spec);
+    events_.counters.push_back({now, std::uint32_t(queued), std::uint32_t(running), held, done_});
     send(client_rank, Events{asked_at, now, encode_events(events_)});
     events_ = {};
 }

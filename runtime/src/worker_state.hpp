@@ -111,13 +111,13 @@ public:
 
     // A message from rank `source`: Run, Fetch, Release, Drain, Stop, FetchInput, Input or
     // CollectEvents, given to the event below; any other kind is a ProtocolError. now: when
-    // it came, read only when recording events (records_events), else unused.
+    // it came; needed for CollectEvents and when recording events (records_events), else unused.
     void received(int source, Message&& message, Clock::time_point now = {});
     // Whether this worker records task events for the client (Options::trace).
     bool records_events() const { return recording_; }
-    // The client asks for the events recorded since the last Events: they go at once, with
-    // this worker's counts at `now` (trace_events.hpp).
-    void collect_events(std::int64_t asked_at);
+    // The client asks for the events recorded since the last Events (none without a trace)
+    // and this worker's counts at `now` (Client::stats): they go at once.
+    void collect_events(std::int64_t asked_at, Clock::time_point now);
     // A task to run. Its inputs held here are used in place; the others are asked of their
     // holders (FetchInput), and the task waits for them. A failed input fails it unrun.
     void run(TaskSpec spec);
@@ -227,6 +227,7 @@ private:
     std::unordered_map<TaskId, std::int64_t> arrived_;
     std::map<std::pair<TaskId, std::uint32_t>, std::int64_t> asked_;
     std::size_t threads_given_up_ = 0;
+    std::uint64_t done_ = 0;  // tasks finished here (a chunk: its elements), for Client::stats
     std::vector<WorkerAction> actions_;
 };
 

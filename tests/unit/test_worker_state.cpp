@@ -729,14 +729,14 @@ TEST(WorkerState, RecordsEachRunForTheTraceAndSendsItWhenAsked) {
     state.attempt_finished(0, value("result", 3ms));
     state.take_actions();  // Finished, Done
     state.received(client_rank, CollectEvents{42}, t0 + 10ms);
-    EventBatch expected{{{5, 1, 0, ns(t0 + 1ms), ns(t0 + 2ms), ns(t0 + 5ms), 1, 4, 6, 0}}, {}, {{ns(t0 + 10ms), 0, 0, 6}}};
+    EventBatch expected{{{5, 1, 0, ns(t0 + 1ms), ns(t0 + 2ms), ns(t0 + 5ms), 1, 4, 6, 0}}, {}, {{ns(t0 + 10ms), 0, 0, 6, 1}}};
     auto sent = state.take_actions();
     ASSERT_EQ(sent.size(), 1u);
     const auto& events = std::get<Events>(std::get<Send>(sent[0]).message);
     EXPECT_EQ(std::get<Send>(sent[0]).destination, client_rank);
     EXPECT_EQ(events.asked_at, 42);
     EXPECT_EQ(events.sent_at, ns(t0 + 10ms));
-    EXPECT_EQ(decode_events(events.batch), expected) << "the run (4 bytes of arguments, 6 of result), and 6 bytes held";
+    EXPECT_EQ(decode_events(events.batch), expected) << "the run (4 bytes of arguments, 6 of result); 6 bytes held, 1 task done";
     state.received(client_rank, CollectEvents{43}, t0 + 20ms);
     auto again = state.take_actions();
     ASSERT_EQ(again.size(), 1u);

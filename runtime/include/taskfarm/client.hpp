@@ -5,6 +5,7 @@
 #include <taskfarm/future.hpp>
 #include <taskfarm/imap.hpp>
 #include <taskfarm/options.hpp>
+#include <taskfarm/stats.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -142,6 +143,11 @@ public:
 
     // Number of worker ranks; 0 when tasks run inline in the client.
     int workers() const;
+
+    // What the farm is doing now: tasks by state, each worker's counts, the rate. Asks every
+    // worker (a round trip, waited for at most a second; a worker that does not answer in
+    // time keeps its last numbers, marked stale). After shutdown: the final counts.
+    Stats stats() const;
 
 private:
     friend struct detail::ClientAccess;
