@@ -11,6 +11,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   libboost-mpi-dev libboost-serialization-dev
   libcereal-dev nlohmann-json3-dev
+  chromium  # the report's browser tests (headless)
   libgtest-dev googletest
   clang libclang-rt-14-dev
 )

@@ -37,7 +37,13 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
     if (options_.progress != Options::Progress::never)
         progress_ = std::make_unique<ProgressReport>(counts_, options_.progress == Options::Progress::always,
                                                      options_.progress_interval, progress_on_terminal());
-    if (transport_) transport_->on_stop_signal([this] { transport_->post(scheduler_rank, Drain{}); });
+    if (transport_)
+        transport_->on_stop_signal([this] {
+            transport_->post(scheduler_rank, Drain{});
+            // The job ends within StopPolicy::grace: the report's last page now, while this
+            // rank surely lives (the launcher may kill it once another rank has left).
+            if (trace_ && !options_.report.empty()) write_report(trace_data(), true);
+        });
     auto ranks = std::size_t(transport_ ? transport_->size() : client_rank + 1);
     hosts_ = std::move(hosts);
     hosts_.resize(std::max(hosts_.size(), ranks), host_name());  // the local farm and inline: all here
@@ -51,11 +57,19 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
                 collect_events(now.time_since_epoch().count());
             });
     }
+    if (trace_ && !options_.report.empty()) {
+        start_report_thread();
+        // A stop signal ends this rank with _Exit once what is finished is delivered: the
+        // trace and the report are written a last time first, if this rank gets that far.
+        if (transport_) transport_->on_leave([this] { write_trace(); });
+    }
     // Whoever waits is woken once per frame, not once per task in it.
     if (transport_)
         transport_->start([this](int source, Message&& message) { on_message(source, std::move(message)); },
                           [this] { changed_.notify_all(); });
 }
+
+ClientCore::~ClientCore() { stop_report_thread(); }
 
 std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, const TaskOptions& options,
                                               std::uint32_t elements, std::vector<std::shared_ptr<TaskState>> inputs,
@@ -131,6 +145,7 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
             {
                 std::lock_guard relock(mutex_);
                 count_finished(task->status, task->elements, task->payload, false);
+                if (trace_ && task->status == TaskStatus::error) trace_failure(task->id, task->payload);
             }
             if (task->status == TaskStatus::value) {
                 std::lock_guard relock(mutex_);
@@ -277,6 +292,12 @@ void ClientCore::on_message(int source, Message&& message) {
                 auto it = live_.find(m.task);
                 if (it == live_.end()) {  // nobody holds a Future for it any more
                     if constexpr (std::is_same_v<M, Finished>) {
+                        if (auto dropped = dropped_pending_.find(m.task); dropped != dropped_pending_.end()) {
+                            auto status = m.outcome == Outcome::error ? TaskStatus::error
+                                          : m.outcome == Outcome::held ? TaskStatus::held : TaskStatus::value;
+                            count_finished(status, dropped->second, m.payload, false);
+                            dropped_pending_.erase(dropped);
+                        }
                         if (auto unowned = unowned_.find(m.task); unowned != unowned_.end()) {
                             auto elements = unowned->second.elements;
                             no_longer_pending(unowned->second.pending_bytes);
@@ -337,6 +358,7 @@ void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, boo
     if (task.extras)  // its inputs are not needed any more (they are released if nobody else holds them)
         for (auto& input : std::exchange(task.extras->inputs, {})) let_go_.push_back(std::move(input));
     if (was_pending) count_finished(task.status, task.elements, task.payload, from_journal);
+    if (was_pending && trace_ && status == TaskStatus::error) trace_failure(task.id, task.payload);
     if (task.keep_running)
         say_if_failed(task.id, task.holder < 0 ? own_rank() : task.holder, task.elements, task.status, task.payload);
     if (!task.extras) return;
@@ -464,11 +486,21 @@ void ClientCore::cancel(TaskState& task) {
 }
 
 std::span<const char> ClientCore::result_bytes(TaskState& task) {
-    std::unique_lock lock(mutex_);
-    if (task.status == TaskStatus::cancelled) throw CancelledError(task.id);
-    wait_locked(lock, carrier(task), true);
-    // Once a result is here it never changes, so spans into it outlive the lock.
-    return outcome(task);
+    // The task's error is thrown after the lock is let go: uncaught, it ends the program
+    // without unwinding, and the last report needs the lock (write_last_pages).
+    std::exception_ptr error;
+    {
+        std::unique_lock lock(mutex_);
+        if (task.status == TaskStatus::cancelled) throw CancelledError(task.id);
+        wait_locked(lock, carrier(task), true);
+        // Once a result is here it never changes, so spans into it outlive the lock.
+        try {
+            return outcome(task);
+        } catch (...) {
+            error = std::current_exception();
+        }
+    }
+    std::rethrow_exception(error);
 }
 
 std::span<const char> ClientCore::outcome(TaskState& task) {
@@ -511,6 +543,7 @@ void ClientCore::forget(TaskState& task) {
                                                       : std::vector<std::shared_ptr<TaskState>>{}});
         return;
     }
+    if (task.status == TaskStatus::pending) dropped_pending_.emplace(task.id, task.elements);
     held_arguments_.erase(task.id);
     if (task.pending_bytes > 0) {  // cancelled at the scheduler, if it had not run: room for a waiting submit
         no_longer_pending(task.pending_bytes);
@@ -591,8 +624,10 @@ void ClientCore::shut_down(int status, bool unwinding) {
         if (transport_) {
             finish_kept_tasks(lock, status, unwinding);
             fetch_held_results(lock);
-            if (trace_) collect_last_events(lock);
+            if (trace_) collect_last_events(lock);  // the outcomes sent before it are in now
         }
+        for (const auto& [task, elements] : std::exchange(dropped_pending_, {}))
+            counts_.cancelled += std::max<std::uint32_t>(1, elements);  // never ran, as far as the client heard
         closed_ = true;
         progress_.reset();  // its last line, before the farm goes
         if (transport_) {

@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <map>
+#include <thread>
 #include <unordered_map>
 
 namespace taskfarm::detail {
@@ -96,6 +97,7 @@ public:
     // Without a transport, tasks run inline as they are submitted. local_farm: the roles the
     // transport talks to, when they are threads of this process. journal: opened at start-up
     // when Options::journal names one (start-up is agreed on, so it opens first).
+    ~ClientCore();
     // hosts: by rank (for the trace).
     ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Transport> transport,
                std::shared_ptr<LocalFarm> local_farm, Options options, std::unique_ptr<Journal> journal,
@@ -134,6 +136,11 @@ public:
     // After shutdown: the local farm left a task's thread running (LocalFarm::abandoned_tasks).
     bool abandoned_tasks() const { return local_farm_ && local_farm_->abandoned_tasks(); }
     bool journaling() const { return journal_ != nullptr; }
+    // The trace and the report as far as the run went, now (an exception is ending the
+    // program). Not in a process a task forked (isolate), which has a copy of this core. If
+    // the client's state stays locked (the exception left from inside the runtime), says so
+    // rather than wait.
+    void write_last_pages();
     Stats stats();
     std::size_t frames_sent() const { return transport_ ? transport_->frames_sent() : 0; }
 
@@ -190,7 +197,21 @@ private:
     void collect_events(std::int64_t asked_at);
     // Before the farm ends: the last events of every live worker, waited for a while. Needs mutex_ held.
     void collect_last_events(std::unique_lock<std::mutex>& lock);
+    // Writes the trace and the report (Options::trace, Options::report), as far as the run went.
     void write_trace();
+    // A task failed for good: its failure record goes to the report. Needs mutex_ held.
+    void trace_failure(TaskId task, std::span<const char> payload);
+    TraceData trace_data();  // takes mutex_
+    TraceData trace_data_locked();
+    std::mutex report_write_mutex_;
+    void write_report(const TraceData& data, bool final);
+    void write_final_pages(const TraceData& data);  // the trace and the report, last versions
+    void start_report_thread();
+    void stop_report_thread();
+    // Rewrites the report every report_interval while the farm runs (Options::report).
+    std::thread report_thread_;
+    bool report_thread_stop_ = false;  // guarded by mutex_
+    std::condition_variable report_wake_;
     void throw_if_closed() const;
 
     std::shared_ptr<MpiSession> session_;
@@ -232,6 +253,10 @@ private:
     }
     std::unique_ptr<Journal> journal_;
     TaskCounts counts_;  // always kept: Client::stats and the progress line read them
+    // Tasks whose last Future went while they were pending (an input its dependent no longer
+    // needs, whose outcome is still on its way): id -> elements. Counted when their outcome
+    // comes, or as cancelled at the end (the scheduler dropped them unrun).
+    std::unordered_map<TaskId, std::uint32_t> dropped_pending_;
     std::unique_ptr<ProgressReport> progress_;
     std::vector<std::string> hosts_;  // by rank
     // Each worker's counts as its last answer to a CollectEvents gave them: when asked, what.

@@ -6,10 +6,15 @@
 #include "config.hpp"
 #include "log.hpp"
 #include "roles.hpp"
+#include "identity.hpp"
+#include "report_html.hpp"
 #include "trace_json.hpp"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace taskfarm::detail {
 
@@ -32,18 +37,89 @@ void ClientCore::collect_last_events(std::unique_lock<std::mutex>& lock) {
                  " worker(s), which did not answer within " + std::to_string(patience.count()) + " s");
 }
 
-void ClientCore::write_trace() {
+void ClientCore::trace_failure(TaskId task, std::span<const char> payload) {
+    try {
+        auto failure = decode_failure(payload);
+        trace_->failed(task, failure.type_name, failure.message, failure.rank, failure.host, failure.attempts);
+    } catch (const ProtocolError&) {  // an unreadable record: get() says so; the report leaves it out
+    }
+}
+
+TraceData ClientCore::trace_data() {
+    std::lock_guard lock(mutex_);
+    return trace_data_locked();
+}
+
+TraceData ClientCore::trace_data_locked() {
     std::string layout = !transport_ ? "inline" : local_farm_ ? "local" : "mpi";
-    TraceData data;
+    auto data = trace_->data(std::chrono::steady_clock::now(), workers_, layout, settings_of(options_));
+    data.tasks_submitted = counts_.submitted;
+    data.tasks_done = counts_.done;
+    data.tasks_failed = counts_.failed;
+    data.tasks_cancelled = counts_.cancelled;
+    data.threads_per_worker = options_.threads_per_worker;
+    return data;
+}
+
+void ClientCore::write_report(const TraceData& data, bool final) {
+    std::lock_guard writing(report_write_mutex_);  // one writer of the file at a time
+    try {
+        write_html_report(data, options_.report, final);
+    } catch (const std::exception& e) {
+        log_line("could not write the report: " + std::string(e.what()));
+    }
+}
+
+void ClientCore::start_report_thread() {
+    report_thread_ = std::thread([this, &identity = current_identity()] {
+        IdentityScope speaking_as(identity);
+        std::unique_lock lock(mutex_);
+        while (!report_wake_.wait_for(lock, options_.report_interval, [&] { return report_thread_stop_; })) {
+            lock.unlock();
+            write_report(trace_data(), false);
+            lock.lock();
+        }
+    });
+}
+
+void ClientCore::stop_report_thread() {
+    if (!report_thread_.joinable()) return;
     {
         std::lock_guard lock(mutex_);
-        data = trace_->data(std::chrono::steady_clock::now(), workers_, layout, settings_of(options_));
+        report_thread_stop_ = true;
     }
-    try {
-        write_chrome_trace(data, options_.trace);
-    } catch (const std::exception& e) {
-        log_line("could not write the trace: " + std::string(e.what()));
+    report_wake_.notify_all();
+    report_thread_.join();
+}
+
+void ClientCore::write_last_pages() {
+    if (!trace_ || ::getpid() != owner_pid_) return;
+    std::unique_lock lock(mutex_, std::defer_lock);
+    for (int tries = 0; tries < 200 && !lock.try_lock(); ++tries) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!lock.owns_lock()) {
+        log_line("the trace and the report could not be written: the client's state is held by the code that failed");
+        return;
     }
+    if (closed_) return;  // written by the shutdown already
+    auto data = trace_data_locked();
+    lock.unlock();
+    write_final_pages(data);
+}
+
+void ClientCore::write_trace() {
+    stop_report_thread();
+    write_final_pages(trace_data());
+}
+
+void ClientCore::write_final_pages(const TraceData& data) {
+    if (!options_.trace.empty()) {
+        try {
+            write_chrome_trace(data, options_.trace);
+        } catch (const std::exception& e) {
+            log_line("could not write the trace: " + std::string(e.what()));
+        }
+    }
+    if (!options_.report.empty()) write_report(data, true);
 }
 
 }  // namespace taskfarm::detail

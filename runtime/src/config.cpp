@@ -133,6 +133,8 @@ const Setting settings[] = {
     {"worker-timeout", [](const std::string& s, std::string_view t, Options& o) { set_timeout(s, t, o.worker_timeout); }, nullptr},
     {"journal", [](const std::string&, std::string_view t, Options& o) { o.journal = std::string(t); }, nullptr},
     {"trace", [](const std::string&, std::string_view t, Options& o) { o.trace = std::string(t); }, nullptr},
+    {"report", [](const std::string&, std::string_view t, Options& o) { o.report = std::string(t); }, nullptr},
+    {"report-interval", [](const std::string& s, std::string_view t, Options& o) { set_seconds(s, t, o.report_interval); }, nullptr},
     {"verbose", [](const std::string& s, std::string_view t, Options& o) { set_flag(s, t, o.verbose); }, "1"},
     {"progress", [](const std::string& s, std::string_view t, Options& o) { set_progress(s, t, o.progress); }, "on"},
     {"log-dir", [](const std::string&, std::string_view t, Options& o) { o.log_dir = std::string(t); }, nullptr},
@@ -236,6 +238,9 @@ Options effective_options(Options given, int& argc, char** argv) {
                           std::to_string(given.local_workers));
     check_local_workers("Options::local_workers", given.local_workers);
     if (given.retries < 0) throw ConfigError("Options::retries must be at least 0, not " + std::to_string(given.retries));
+    if (!(given.report_interval.count() > 0) || !std::isfinite(given.report_interval.count()))
+        throw ConfigError("Options::report_interval must be a number of seconds more than 0, not " +
+                          seconds_text(given.report_interval.count()));
     if (!(given.progress_interval.count() > 0) || !std::isfinite(given.progress_interval.count()))
         throw ConfigError("Options::progress_interval must be a number of seconds more than 0, not " +
                           seconds_text(given.progress_interval.count()));
@@ -268,6 +273,8 @@ std::vector<std::pair<std::string, std::string>> settings_of(const Options& opti
         {"worker_timeout", seconds(options.worker_timeout)},
         {"journal", path(options.journal)},
         {"trace", path(options.trace)},
+        {"report", path(options.report)},
+        {"report_interval", seconds(options.report_interval)},
         {"verbose", options.verbose ? "1" : "0"},
         {"progress", options.progress == Options::Progress::automatic ? "auto"
                      : options.progress == Options::Progress::always  ? "on"

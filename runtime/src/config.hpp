@@ -60,8 +60,8 @@ std::uint64_t timeout_nanoseconds(std::chrono::duration<double> timeout, std::st
     return nanoseconds;
 }
 
-// Whether the ranks record task events for the client (Options::trace): every rank decides
-// alike, since every rank has the same options.
-inline bool records_events(const Options& options) { return !options.trace.empty(); }
+// Whether the ranks record task events for the client (Options::trace, Options::report):
+// every rank decides alike, since every rank has the same options.
+inline bool records_events(const Options& options) { return !options.trace.empty() || !options.report.empty(); }
 
 }  // namespace taskfarm::detail

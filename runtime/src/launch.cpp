@@ -34,7 +34,16 @@ void link_mpi_guard();  // mpi_guard.cpp: MPI called inside a task fails that ta
 
 namespace {
 
+// The client of this process, for its last report when an exception escapes the program.
+std::weak_ptr<ClientCore>& reporting_client() {
+    static auto& client = *new std::weak_ptr<ClientCore>();
+    return client;
+}
+
 [[noreturn]] void on_terminate() {
+    // A task's TaskError (or any exception) that escapes main ends the job here, without
+    // unwinding: the trace and the report are written first (Options::trace, report).
+    if (auto core = reporting_client().lock(); core && current_task() == 0) core->write_last_pages();
     if (std::current_exception()) {
         auto error = describe_current_exception();
         fatal("ended by an uncaught exception: " + error.type_name + ": " + error.message);
@@ -158,6 +167,7 @@ StartupReport check_this_rank(Startup& startup, int& argc, char**& argv, const O
         bool client = role == Role::client || role == Role::inline_client;
         // Said now rather than after the run: the client writes the trace at the end.
         if (client && !options.trace.empty()) check_writable("Options::trace", options.trace);
+        if (client && !options.report.empty()) check_writable("Options::report", options.report);
         if (client && !options.journal.empty())
             startup.journal = std::make_unique<Journal>(options.journal, report.fingerprint);
     } catch (const ConfigError& e) {
@@ -297,6 +307,7 @@ Client make_client(Startup startup) {
     auto core = std::make_shared<ClientCore>(std::move(startup.session), std::move(transport), std::move(local_farm),
                                              startup.options, std::move(startup.journal), std::move(startup.hosts));
     if (!farm) initialize_worker_process(startup.options);  // inline: this process runs the tasks
+    reporting_client() = core;
     if (farm) {
         running_client = core;
         static bool registered = on_exit(shut_down_at_exit, nullptr) == 0;

@@ -97,6 +97,23 @@ struct TraceData {
     };
     std::vector<RankClock> clocks;
 
+    // Tasks that failed for good, as their TaskError says (the first failure_cap of them).
+    struct Failure {
+        TaskId task = 0;
+        std::uint32_t function = 0;
+        std::string type;
+        std::string message;
+        int rank = 0;
+        std::string host;
+        int attempts = 1;
+    };
+    std::vector<Failure> failures;
+    std::uint64_t failures_not_kept = 0;
+
+    // The client's counts (Client::stats), for the report's summary.
+    std::uint64_t tasks_submitted = 0, tasks_done = 0, tasks_failed = 0, tasks_cancelled = 0;
+    int threads_per_worker = 1;
+
     // Slices not kept beyond the cap (Options docs): counted in totals, not drawn.
     std::uint64_t slices_not_kept = 0;
     std::uint64_t slice_cap = 0;

@@ -81,6 +81,15 @@ void TraceRecord::add(int rank, const EventBatch& batch) {
         if (counters_.size() < slice_cap_) counters_.push_back({rank, c.at_ns, c.queued, c.running, c.bytes_held});
 }
 
+void TraceRecord::failed(TaskId task, std::string type, std::string message, int rank, std::string host,
+                         int attempts) {
+    if (failures_.size() >= failure_cap) {
+        ++failures_not_kept_;
+        return;
+    }
+    failures_.push_back({task, function_of(task), std::move(type), std::move(message), rank, std::move(host), attempts});
+}
+
 void TraceRecord::answered(int rank, std::int64_t asked_at, std::int64_t sent_at, std::int64_t received_at) {
     auto round_trip = received_at - asked_at;
     if (round_trip < 0) return;
@@ -198,6 +207,9 @@ TraceData TraceRecord::data(Clock::time_point now, int workers, std::string layo
             clock = {rank, clock.offset_ns, true, it->second.offset, it->second.round_trip / 2};
         data.clocks.push_back(clock);
     }
+    data.failures = failures_;
+    for (auto& f : data.failures) f.function = renamed[f.function];
+    data.failures_not_kept = failures_not_kept_;
     data.slices_not_kept = slices_not_kept_;
     data.slice_cap = slice_cap_;
     return data;

@@ -37,6 +37,9 @@ public:
                    std::span<const TaskId> inputs);
     // A rank's events, its times on its own clock.
     void add(int rank, const EventBatch& batch);
+    // A task failed for good (its TaskError): kept for the report, the first failure_cap.
+    void failed(TaskId task, std::string type, std::string message, int rank, std::string host, int attempts);
+    static constexpr std::size_t failure_cap = 1000;
     // A CollectEvents this client sent at asked_at was answered by `rank` at its sent_at, and
     // came back at received_at: a round trip that estimates the rank's clock offset.
     void answered(int rank, std::int64_t asked_at, std::int64_t sent_at, std::int64_t received_at);
@@ -82,6 +85,8 @@ private:
     std::vector<TraceData::Flow> flows_;
     std::vector<TraceData::Transfer> transfers_;
     std::vector<TraceData::Counter> counters_;
+    std::vector<TraceData::Failure> failures_;  // function: the key's index until data()
+    std::uint64_t failures_not_kept_ = 0;
     struct Clocks {
         std::int64_t offset = 0;
         std::int64_t round_trip = -1;  // of the best estimate; -1: none yet

@@ -43,6 +43,7 @@ Transport::Clock::time_point Transport::turn_hooks(const std::function<void()>& 
             log_line(decision.line);
             if (on_stop_signal_) on_stop_signal_();
         } else if (decision.step == StopPolicy::Step::leave) {
+            if (on_leave_) on_leave_();
             std::fflush(nullptr);
             std::_Exit(decision.status);
         }

@@ -33,6 +33,9 @@ public:
     // the job ends a moment later, after what is already in flight has been delivered.
     // Set before start.
     void on_stop_signal(std::function<void()> hook) { on_stop_signal_ = std::move(hook); }
+    // Called on the progress thread just before a stop signal ends this rank (after the
+    // grace of StopPolicy): last words, such as the client's report. Set before start.
+    void on_leave(std::function<void()> hook) { on_leave_ = std::move(hook); }
     // Called on the progress thread about every `interval` (never more often; a sleeping
     // progress thread wakes for it), with the current time: liveness checks and timers.
     // Set before start.
@@ -74,6 +77,7 @@ protected:
 
 private:
     std::function<void()> on_stop_signal_;
+    std::function<void()> on_leave_;
     Clock::duration tick_interval_{};
     std::function<void(Clock::time_point)> tick_;
     Clock::time_point next_tick_{};

@@ -8,18 +8,21 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
 static long square(long x) { return x * x; }
 static long increment(long x) { return x + 1; }
-static long flaky(long) { throw std::runtime_error("flaky fails every time"); }
+static long flaky(long) { throw std::runtime_error("flaky fails every time <script>alert(1)</script>"); }
 
 struct Cube {
     long operator()(long x) const { return x * x * x; }
@@ -28,6 +31,7 @@ struct Cube {
 namespace {
 
 bool was_client = false;
+std::string report_path;  // argv[2]: Options::report
 
 int fail(const std::string& why) {
     std::printf("trace wrong: %s\n", why.c_str());
@@ -55,6 +59,17 @@ int farm(taskfarm::Client& client) {
         bad.get();
         return fail("the flaky task did not fail");
     } catch (const taskfarm::TaskError&) {
+    }
+    if (!report_path.empty()) {  // rewritten while the farm runs (the tests set TASKFARM_REPORT_INTERVAL=0.3)
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        bool seen = false;
+        while (!seen && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            std::ifstream in(report_path);
+            std::string page((std::istreambuf_iterator<char>(in)), {});
+            seen = page.find("\"final\":false") != std::string::npos && page.find("</html>") != std::string::npos;
+        }
+        if (!seen) return fail("the report was not written while the farm ran");
     }
     std::printf("client done, sum %ld\n", sum);
     return 0;
@@ -141,10 +156,36 @@ int check(const std::string& path) {
 
 }  // namespace
 
+// The report (Options::report): one page, no requests, the data whole, the error as text.
+int check_report(const std::string& path) {
+    std::ifstream in(path);
+    std::string page((std::istreambuf_iterator<char>(in)), {});
+    if (page.empty()) return fail("no report at " + path);
+    if (page.find("http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'") == std::string::npos)
+        return fail("the report does not forbid requests");
+    for (const char* outside : {"src=\"http", "href=\"http", "src=\"//", "@import", "url("})
+        if (page.find(outside) != std::string::npos) return fail(std::string("the report refers outside: ") + outside);
+    if (page.find("<script>alert") != std::string::npos) return fail("an error message went into the page as markup");
+    const std::string open = "<script type=\"application/json\" id=\"data\">";
+    auto begin = page.find(open), end = page.find("</script>", begin);
+    if (begin == std::string::npos || end == std::string::npos) return fail("no data block in the report");
+    auto data = nlohmann::json::parse(page.substr(begin + open.size(), end - begin - open.size()));
+    auto marks = data.at("marks").at("lane").size();
+    if (marks != 20015) return fail("the report draws " + std::to_string(marks) + " runs, not 20015");
+    if (data.at("summary").at("tasks") != 20014) return fail("the report's summary does not count 20014 tasks");
+    if (data.at("failures").size() != 1 ||
+        data.at("failures")[0].at("message").get<std::string>().find("<script>alert(1)</script>") == std::string::npos)
+        return fail("the report does not list the flaky failure with its message");
+    std::printf("report ok: %zu marks, 1 failure\n", marks);
+    return 0;
+}
+
 int main(int argc, char** argv) {
     taskfarm::Options options;
     if (argc > 1) options.trace = argv[1];
+    if (argc > 2 && std::string(argv[2]).rfind("--", 0) != 0) options.report = report_path = argv[2];
     int status = taskfarm::run(argc, argv, farm, options);
     if (status != 0 || !was_client) return status;
-    return check(argv[1]);
+    if (int wrong = check(argv[1])) return wrong;
+    return report_path.empty() ? 0 : check_report(report_path);
 }

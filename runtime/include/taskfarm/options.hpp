@@ -63,6 +63,14 @@ struct Options {
     // and each worker's counts (docs/observability.md). Empty: nothing is recorded, at no
     // cost.  TASKFARM_TRACE=path, --taskfarm-trace=path
     std::string trace;
+    // A file where the client writes a report of the run: one self-contained HTML page (no
+    // network, opens from file://) with a summary, the task stream, tasks done over time, a
+    // table per function, each worker's use, the failed tasks and the configuration. It is
+    // rewritten every report_interval while the farm runs, so it can be opened mid-job, and
+    // a last time at the end (also after a stop signal or a task error).
+    // TASKFARM_REPORT=path, --taskfarm-report=path; TASKFARM_REPORT_INTERVAL (seconds)
+    std::string report;
+    std::chrono::duration<double> report_interval{10};
     // A directory where each rank also writes its lines to rank-<R>.log.  TASKFARM_LOG_DIR
     std::string log_dir;
     // A directory where each task's own stdout and stderr go, to task-<id>.out and
