@@ -18,10 +18,13 @@ FUZZ_SECONDS ?= $(if $(CI),60,10)
 # job scripts' tests (label jobscripts: shell scripts under faked batch systems, mostly naps)
 # run in the plain build only: the runtime they start is the one the other tests check
 # under the sanitizers, and they hold both cores for about 45 s in the plain build alone.
+# Nor do the local farm's twins of the launcher tests (label local_twin, ~60): the local
+# farm runs under the sanitizers in mpi_tests_local and in its own tests (signals, journal,
+# task output), and CI must stay under 30 minutes.
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
                  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
-SANITIZER_CTEST = ctest -j $(JOBS) --output-on-failure -LE "memory|install|bench|slurm|jobscripts|compile_fail$(1)" --timeout 600
+SANITIZER_CTEST = ctest -j $(JOBS) --output-on-failure -LE "memory|install|bench|slurm|jobscripts|local_twin|compile_fail$(1)" --timeout 600
 # ThreadSanitizer also defers the signal handlers of a process a task forked, to a moment of
 # its own choosing: the tests of how those processes end (label fork_signals) cannot hold.
 # GCC 12's AddressSanitizer takes no lock of its allocator around fork: an isolated task's

@@ -71,12 +71,12 @@ endfunction()
 #                          OUTPUT regex [NOT_OUTPUT regex] [WITHIN seconds] [ENV VAR=value...] [NO_LOCAL])
 # Runs the job and checks how it ended: its exit status, its output, and that it ended in time.
 function(taskfarm_add_expect_test)
-  cmake_parse_arguments(T "NO_LOCAL" "NAME;NP;STATUS;OUTPUT;NOT_OUTPUT;WITHIN" "COMMAND;ENV" ${ARGN})
+  cmake_parse_arguments(T "NO_LOCAL;LOCAL_TWIN" "NAME;NP;STATUS;OUTPUT;NOT_OUTPUT;WITHIN" "COMMAND;ENV" ${ARGN})
   # A farm of NP ranks also ends the same way as a local farm of NP - 2 workers (label local),
   # unless the test says NO_LOCAL (it needs processes of its own: a rank stopped, an MPMD launch).
   if(T_NP AND T_NP GREATER 2 AND NOT T_NO_LOCAL)
     math(EXPR workers "${T_NP} - 2")
-    set(local_args NAME ${T_NAME}_local COMMAND ${T_COMMAND} STATUS ${T_STATUS} OUTPUT "${T_OUTPUT}"
+    set(local_args NAME ${T_NAME}_local LOCAL_TWIN COMMAND ${T_COMMAND} STATUS ${T_STATUS} OUTPUT "${T_OUTPUT}"
       NOT_OUTPUT "${T_NOT_OUTPUT}" ENV ${T_ENV} TASKFARM_LOCAL_WORKERS=${workers})
     if(T_WITHIN)
       list(APPEND local_args WITHIN ${T_WITHIN})
@@ -108,5 +108,10 @@ function(taskfarm_add_expect_test)
   endif()
   if(NOT T_NP AND "${T_ENV}" MATCHES "TASKFARM_LOCAL_WORKERS=[1-9]")
     set_tests_properties(${T_NAME} PROPERTIES LABELS "local;lifecycle" PROCESSORS ${TASKFARM_HOST_CORES})
+  endif()
+  # The local farm's twin of a launcher test (label local_twin): the sanitizer tier leaves
+  # these out (Makefile); mpi_tests_local and the local farm's own tests stay in it.
+  if(T_LOCAL_TWIN)
+    set_tests_properties(${T_NAME} PROPERTIES LABELS "local;lifecycle;local_twin")
   endif()
 endfunction()
