@@ -47,29 +47,12 @@ ClientCore::ClientCore(std::shared_ptr<MpiSession> session, std::unique_ptr<Tran
     auto ranks = std::size_t(transport_ ? transport_->size() : client_rank + 1);
     hosts_ = std::move(hosts);
     hosts_.resize(std::max(hosts_.size(), ranks), host_name());  // the local farm and inline: all here
-    if (records_events(options_)) {
-        trace_ = std::make_unique<TraceRecord>(std::chrono::steady_clock::now(), hosts_, client_rank);
-        // Every second each worker sends what it recorded: its record stays small, and each
-        // answer is a round trip that sharpens the estimate of its clock's offset.
-        if (transport_)
-            transport_->every(std::chrono::seconds(1), [this](Transport::Clock::time_point now) {
-                std::lock_guard lock(mutex_);
-                collect_events(now.time_since_epoch().count());
-            });
-    }
-    if (trace_ && !options_.report.empty()) {
-        start_report_thread();
-        // A stop signal ends this rank with _Exit once what is finished is delivered: the
-        // trace and the report are written a last time first, if this rank gets that far.
-        if (transport_) transport_->on_leave([this] { write_trace(); });
-    }
+    if (records_events(options_)) start_recording();
     // Whoever waits is woken once per frame, not once per task in it.
     if (transport_)
         transport_->start([this](int source, Message&& message) { on_message(source, std::move(message)); },
                           [this] { changed_.notify_all(); });
 }
-
-ClientCore::~ClientCore() { stop_report_thread(); }
 
 std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, const TaskOptions& options,
                                               std::uint32_t elements, std::vector<std::shared_ptr<TaskState>> inputs,
@@ -366,25 +349,6 @@ void ClientCore::complete(TaskState& task, TaskStatus status, Bytes payload, boo
     task.extras->watchers.clear();
 }
 
-void ClientCore::count_finished(TaskStatus status, std::uint32_t elements, std::span<const char> payload,
-                                bool from_journal) {
-    std::uint64_t tasks = elements > 0 ? elements : 1;
-    auto done = [&](std::uint64_t ok, std::uint64_t failed) {
-        counts_.done += ok;
-        counts_.failed += failed;
-        if (from_journal) counts_.from_journal += ok;
-    };
-    if (status == TaskStatus::cancelled) return void(counts_.cancelled += tasks);
-    if (status == TaskStatus::error) return done(0, tasks);
-    if (status != TaskStatus::value || elements == 0) return done(tasks, 0);
-    // A chunk's result holds each element's outcome. An element without a readable one (the
-    // bytes are malformed from there on) counts as failed: its get() throws.
-    std::uint64_t succeeded = 0;
-    for_each_outcome(payload, [&](const OutcomePlace& at) { succeeded += at.ok; });
-    succeeded = std::min(succeeded, tasks);
-    done(succeeded, tasks - succeeded);
-}
-
 void ClientCore::read_elements(TaskState& chunk) {
     auto& elements = chunk.more().elements;
     if (!elements.empty()) return;
@@ -555,42 +519,6 @@ void ClientCore::forget(TaskState& task) {
     bool kept_somewhere = task.status == TaskStatus::pending ||
                           (task.status != TaskStatus::cancelled && task.holder >= first_worker_rank);
     if (kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
-}
-
-std::shared_ptr<CompletionQueue> ClientCore::watch(std::span<TaskState* const> tasks) {
-    auto queue = std::make_shared<CompletionQueue>();
-    queue->core = shared_from_this();
-    std::lock_guard lock(mutex_);
-    for (std::size_t index = 0; index < tasks.size(); ++index) watch_locked(queue, *tasks[index], index);
-    return queue;
-}
-
-void ClientCore::watch_more(const std::shared_ptr<CompletionQueue>& queue, TaskState& task, std::size_t index) {
-    std::lock_guard lock(mutex_);
-    watch_locked(queue, task, index);
-}
-
-void ClientCore::watch_locked(const std::shared_ptr<CompletionQueue>& queue, TaskState& task, std::size_t index) {
-    auto& source = carrier(task);
-    if (task.status == TaskStatus::cancelled || source.status != TaskStatus::pending) queue->done.push_back(index);
-    else source.more().watchers.push_back({queue, index, task.chunk ? &task : nullptr});
-}
-
-std::size_t ClientCore::next_completed(CompletionQueue& queue) {
-    return *next_completed_until(queue, std::chrono::steady_clock::time_point::max());  // no deadline: never empty
-}
-
-std::optional<std::size_t> ClientCore::next_completed_until(CompletionQueue& queue,
-                                                            std::chrono::steady_clock::time_point deadline) {
-    std::unique_lock lock(mutex_);
-    while (queue.done.empty()) {
-        throw_if_closed();
-        if (deadline == std::chrono::steady_clock::time_point::max()) changed_.wait(lock);
-        else if (changed_.wait_until(lock, deadline) == std::cv_status::timeout && queue.done.empty()) return std::nullopt;
-    }
-    auto index = queue.done.front();
-    queue.done.pop_front();
-    return index;
 }
 
 bool ClientCore::closed() {

@@ -207,6 +207,8 @@ private:
     void write_report(const TraceData& data, bool final);
     void write_final_pages(const TraceData& data);  // the trace and the report, last versions
     void start_report_thread();
+    // Options::trace or report: the record, the collection every second, the report's thread.
+    void start_recording();
     void stop_report_thread();
     // Rewrites the report every report_interval while the farm runs (Options::report).
     std::thread report_thread_;

@@ -10,6 +10,25 @@
 
 namespace taskfarm::detail {
 
+void ClientCore::count_finished(TaskStatus status, std::uint32_t elements, std::span<const char> payload,
+                                bool from_journal) {
+    std::uint64_t tasks = elements > 0 ? elements : 1;
+    auto done = [&](std::uint64_t ok, std::uint64_t failed) {
+        counts_.done += ok;
+        counts_.failed += failed;
+        if (from_journal) counts_.from_journal += ok;
+    };
+    if (status == TaskStatus::cancelled) return void(counts_.cancelled += tasks);
+    if (status == TaskStatus::error) return done(0, tasks);
+    if (status != TaskStatus::value || elements == 0) return done(tasks, 0);
+    // A chunk's result holds each element's outcome. An element without a readable one (the
+    // bytes are malformed from there on) counts as failed: its get() throws.
+    std::uint64_t succeeded = 0;
+    for_each_outcome(payload, [&](const OutcomePlace& at) { succeeded += at.ok; });
+    succeeded = std::min(succeeded, tasks);
+    done(succeeded, tasks - succeeded);
+}
+
 Stats ClientCore::stats() {
     using Clock = std::chrono::steady_clock;
     constexpr auto patience = std::chrono::seconds(1);

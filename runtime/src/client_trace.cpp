@@ -18,6 +18,24 @@
 
 namespace taskfarm::detail {
 
+void ClientCore::start_recording() {
+    trace_ = std::make_unique<TraceRecord>(std::chrono::steady_clock::now(), hosts_, client_rank);
+    // Every second each worker sends what it recorded: its record stays small, and each
+    // answer is a round trip that sharpens the estimate of its clock's offset.
+    if (transport_)
+        transport_->every(std::chrono::seconds(1), [this](Transport::Clock::time_point now) {
+            std::lock_guard lock(mutex_);
+            collect_events(now.time_since_epoch().count());
+        });
+    if (options_.report.empty()) return;
+    start_report_thread();
+    // A stop signal ends this rank with _Exit once what is finished is delivered: the trace
+    // and the report are written a last time first, if this rank gets that far.
+    if (transport_) transport_->on_leave([this] { write_trace(); });
+}
+
+ClientCore::~ClientCore() { stop_report_thread(); }
+
 void ClientCore::collect_events(std::int64_t asked_at) {
     if (closed_ || !transport_) return;
     for (int rank = first_worker_rank; rank < transport_->size(); ++rank)
