@@ -99,18 +99,25 @@ void TraceRecord::answered(int rank, std::int64_t asked_at, std::int64_t sent_at
     clock = {sent_at - (asked_at + round_trip / 2), round_trip};
 }
 
-std::int64_t TraceRecord::offset(int rank) const {
-    bool same_host = std::size_t(rank) < hosts_.size() && std::size_t(client_rank_) < hosts_.size() &&
-                     hosts_[std::size_t(rank)] == hosts_[std::size_t(client_rank_)];
-    if (same_host || rank == client_rank_) return 0;  // one steady clock (CLOCK_MONOTONIC) per host
+bool TraceRecord::on_client_host(int rank) const {
+    return rank == client_rank_ || (std::size_t(rank) < hosts_.size() && std::size_t(client_rank_) < hosts_.size() &&
+                                    hosts_[std::size_t(rank)] == hosts_[std::size_t(client_rank_)]);
+}
+
+const TraceRecord::Clocks* TraceRecord::estimate(int rank) const {
     auto it = clocks_.find(rank);
-    return it == clocks_.end() || it->second.round_trip < 0 ? 0 : it->second.offset;
+    return it == clocks_.end() || it->second.round_trip < 0 ? nullptr : &it->second;
+}
+
+// On the client's host: one steady clock (CLOCK_MONOTONIC) for every process, exact.
+std::int64_t TraceRecord::offset(int rank) const {
+    const auto* estimated = on_client_host(rank) ? nullptr : estimate(rank);
+    return estimated ? estimated->offset : 0;
 }
 
 std::int64_t TraceRecord::offset_error(int rank) const {
-    if (offset(rank) == 0 && !clocks_.count(rank)) return 0;
-    auto it = clocks_.find(rank);
-    return it == clocks_.end() ? 0 : it->second.round_trip / 2;
+    const auto* estimated = on_client_host(rank) ? nullptr : estimate(rank);
+    return estimated ? estimated->round_trip / 2 : 0;
 }
 
 namespace {
@@ -203,8 +210,8 @@ TraceData TraceRecord::data(Clock::time_point now, int workers, std::string layo
     }
     for (int rank = 0; rank < int(hosts_.size()); ++rank) {
         TraceData::RankClock clock{rank, offset(rank)};
-        if (auto it = clocks_.find(rank); it != clocks_.end() && it->second.round_trip >= 0)
-            clock = {rank, clock.offset_ns, true, it->second.offset, it->second.round_trip / 2};
+        if (const auto* estimated = estimate(rank))  // also on the client's host: how good an estimate is
+            clock = {rank, clock.offset_ns, true, estimated->offset, estimated->round_trip / 2};
         data.clocks.push_back(clock);
     }
     data.failures = failures_;

@@ -92,6 +92,8 @@ private:
         std::int64_t round_trip = -1;  // of the best estimate; -1: none yet
     };
     std::map<int, Clocks> clocks_;
+    bool on_client_host(int rank) const;
+    const Clocks* estimate(int rank) const;  // the best so far, or null
 };
 
 }  // namespace taskfarm::detail

@@ -30,6 +30,8 @@ TEST(TraceRecord, ARanksClockOffsetComesFromItsShortestRoundTrip) {
     EXPECT_EQ(record.offset_error(2), 50);
     record.answered(3, 1000, 999'999, 1200);
     EXPECT_EQ(record.offset(3), 0) << "one host, one steady clock: nothing to estimate";
+    EXPECT_EQ(record.offset_error(3), 0) << "and exact";
+    EXPECT_EQ(record.offset_error(1), 0);
 }
 
 TEST(TraceRecord, TimesAreMovedOntoTheClientsClock) {
