@@ -79,8 +79,9 @@ SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
 SlurmctldPort=6917
 SlurmdPort=6918
-# 8 slots on however many cores: the tests run more ranks than this machine has cores.
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=8 State=UNKNOWN
+# 32 slots on however many cores: the tier's jobs (two chains of 8 ranks, four examples of 4)
+# run side by side, more ranks than this machine has cores; they mostly sleep.
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=32 State=UNKNOWN
 SlurmdParameters=config_overrides
 PartitionName=test Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 SelectType=select/cons_tres
