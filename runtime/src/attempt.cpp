@@ -1,5 +1,6 @@
 #include "attempt.hpp"
 
+#include "element_timing.hpp"
 #include "failure.hpp"
 #include "log.hpp"
 #include "signals.hpp"
@@ -34,34 +35,6 @@ Bytes crash(std::string type_name, std::string message, const TaskSpec& spec) {
                            TaskError::Cause::crash});
 }
 
-// Times each run of each element of a chunk (Options::trace), around the hook that was
-// there already (task_output_dir's), if any.
-class ElementTiming final : public ElementHook {
-public:
-    ElementTiming(std::vector<ElementRun>& runs, ElementHook* inner) : runs_(runs), inner_(inner) {}
-    void begin(std::uint32_t index) override {
-        run_ = !runs_.empty() && runs_.back().index == index ? runs_.back().run + 1 : 1;
-        index_ = index;
-        if (inner_) inner_->begin(index);
-        start_ = Clock::now();
-    }
-    void end(bool threw) noexcept override {
-        auto end = Clock::now();
-        if (inner_) inner_->end(threw);
-        try {
-            runs_.push_back({index_, run_, start_.time_since_epoch().count(), end.time_since_epoch().count(), !threw});
-        } catch (...) {  // out of memory: the trace misses this run, the task does not fail
-        }
-    }
-
-private:
-    std::vector<ElementRun>& runs_;
-    ElementHook* inner_;
-    std::uint32_t index_ = 0;
-    std::uint32_t run_ = 1;
-    Clock::time_point start_{};
-};
-
 // output_dir: Options::task_output_dir, empty for none. timed: time each element's runs.
 AttemptResult run_here(const TaskSpec& spec, const std::string& output_dir, std::span<const std::span<const char>> inputs,
                        bool timed = false) {
@@ -73,7 +46,10 @@ AttemptResult run_here(const TaskSpec& spec, const std::string& output_dir, std:
     if (spec.elements > 0) {
         limits = {spec.retries, spec.timeout_ns};
         if (!output_dir.empty()) limits.around_element = &element_output.emplace(output_dir, spec.task);
-        if (timed) limits.around_element = &element_timing.emplace(result.element_runs, limits.around_element);
+        if (timed) {
+            result.element_runs.reserve(spec.elements);  // a run each, unless elements are retried
+            limits.around_element = &element_timing.emplace(result.element_runs, limits.around_element);
+        }
     }
     limits.inputs = inputs;
     try {
@@ -85,6 +61,7 @@ AttemptResult run_here(const TaskSpec& spec, const std::string& output_dir, std:
         result.outcome = Outcome::error;
         result.payload = encode_current_exception(attempt_number(spec));
     }
+    if (element_timing) element_timing->finish();
     result.run_time = Clock::now() - started;
     auto ran = static_cast<std::uint64_t>(result.run_time.count());
     if (spec.elements == 0 && spec.timeout_ns > 0 && ran > spec.timeout_ns) {
@@ -246,12 +223,14 @@ std::uint64_t time_limit_ns(const TaskSpec& spec) {
 
 void append_attempt_events(EventBatch& batch, const TaskSpec& spec, const AttemptResult& attempt, std::uint32_t thread,
                            std::int64_t queued_ns, std::int64_t start_ns, std::uint64_t bytes_in) {
-    batch.attempts.push_back({spec.task, spec.attempt, thread, queued_ns, start_ns, start_ns + attempt.run_time.count(),
+    // The run was timed from a moment a little after start_ns: it ends no earlier than its
+    // last element run, which the trace draws inside it.
+    auto end_ns = start_ns + attempt.run_time.count();
+    if (!attempt.element_runs.empty()) end_ns = std::max(end_ns, attempt.element_runs.back().end_ns);
+    batch.attempts.push_back({spec.task, spec.attempt, thread, queued_ns, start_ns, end_ns,
                               std::uint8_t(attempt.outcome == Outcome::error ? 0 : 1), bytes_in, attempt.payload.size(),
-                              spec.elements});
-    for (const auto& run : attempt.element_runs)
-        batch.attempts.push_back({spec.task + 1 + run.index, run.run, thread, queued_ns, run.start_ns, run.end_ns,
-                                  std::uint8_t(run.ok ? 1 : 0), 0, 0, 0});
+                              spec.elements, std::uint32_t(attempt.element_runs.size())});
+    batch.element_runs.insert(batch.element_runs.end(), attempt.element_runs.begin(), attempt.element_runs.end());
 }
 
 AttemptResult run_attempt(const TaskSpec& spec, const Options& options, std::span<const std::span<const char>> inputs) {

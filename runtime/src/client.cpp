@@ -236,6 +236,9 @@ std::vector<std::shared_ptr<TaskState>> ClientCore::submit_chunk(const TaskCode&
 }
 
 void ClientCore::on_message(int source, Message&& message) {
+    // Events are decoded before the lock is taken: with a trace, a map sends a run per element.
+    std::optional<EventBatch> events;
+    if (const auto* m = std::get_if<Events>(&message)) events = decode_events(m->batch);
     std::vector<std::shared_ptr<TaskState>> let_go;  // destroyed after the lock is released
     std::lock_guard lock(mutex_);
     struct LetGoAtEnd {
@@ -251,12 +254,11 @@ void ClientCore::on_message(int source, Message&& message) {
             if constexpr (std::is_same_v<M, WorkerLost>) {
                 worker_lost(m.worker);
             } else if constexpr (std::is_same_v<M, Events>) {
-                auto events = decode_events(m.batch);
-                if (m.asked_at != 0 && !events.counters.empty())  // for stats()
-                    worker_counts_[source] = {m.asked_at, events.counters.back()};
-                if (!trace_ && !events.attempts.empty())
+                if (m.asked_at != 0 && !events->counters.empty())  // for stats()
+                    worker_counts_[source] = {m.asked_at, events->counters.back()};
+                if (!trace_ && !events->attempts.empty())
                     throw ProtocolError("trace events came from rank " + std::to_string(source) + ", unasked");
-                if (trace_) trace_->add(source, events);
+                if (trace_) trace_->add(source, *events);
                 if (trace_ && m.asked_at != 0)
                     trace_->answered(source, m.asked_at, m.sent_at,
                                      std::chrono::steady_clock::now().time_since_epoch().count());

@@ -5,6 +5,7 @@
 // nanoseconds of the worker's steady clock; the client moves them onto its own.
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace taskfarm::detail {
@@ -20,8 +21,23 @@ struct AttemptEvent {
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
     std::uint32_t elements = 0;   // a chunk's run, which its elements' runs lie in
+    std::uint32_t element_runs = 0;  // a chunk's: how many of EventBatch::element_runs are its
     friend bool operator==(const AttemptEvent&, const AttemptEvent&) = default;
 };
+
+// One run of one element of a chunk, timed inside the chunk's run (attempt.hpp). Its start is
+// the end of the run before it in the same chunk run, or the chunk's start: one clock read per
+// element, as an element of a large map may take less than a microsecond. So a run's time
+// includes reading its arguments (and storing the result before it). 16 bytes, copied onto
+// the wire as they are: a map sends one per element.
+struct ElementRun {
+    std::uint32_t index = 0;
+    std::uint32_t run : 31 = 1;
+    std::uint32_t ok : 1 = 1;
+    std::int64_t end_ns = 0;
+    friend bool operator==(const ElementRun&, const ElementRun&) = default;
+};
+static_assert(sizeof(ElementRun) == 16 && std::is_trivially_copyable_v<ElementRun>);
 
 struct TransferEvent {
     std::uint64_t task = 0;  // the input's id (an element's own)
@@ -44,21 +60,15 @@ struct CounterEvent {
 };
 
 struct EventBatch {
-    std::vector<AttemptEvent> attempts;
-    std::vector<TransferEvent> transfers;
-    std::vector<CounterEvent> counters;
+    std::vector<AttemptEvent> attempts{};
+    // The element runs of the chunks among attempts, in their order: each chunk's
+    // AttemptEvent::element_runs of them. Kept apart, small: a map sends millions.
+    std::vector<ElementRun> element_runs{};
+    std::vector<TransferEvent> transfers{};
+    std::vector<CounterEvent> counters{};
     bool empty() const { return attempts.empty() && transfers.empty() && counters.empty(); }
+    std::size_t runs() const { return attempts.size() + element_runs.size(); }
     friend bool operator==(const EventBatch&, const EventBatch&) = default;
-};
-
-// One run of one element of a chunk, timed inside the chunk's run (attempt.hpp).
-struct ElementRun {
-    std::uint32_t index = 0;
-    std::uint32_t run = 1;
-    std::int64_t start_ns = 0;
-    std::int64_t end_ns = 0;
-    bool ok = true;
-    friend bool operator==(const ElementRun&, const ElementRun&) = default;
 };
 
 }  // namespace taskfarm::detail

@@ -55,25 +55,58 @@ double TraceRecord::bucket_value(std::size_t bucket) {
     return std::ldexp(1.0 + (double(eighth) + 0.5) / 8.0, int(power));  // the bucket's middle
 }
 
+void TraceRecord::count(Totals& totals, std::int64_t ran, bool ok, std::uint64_t bytes_in, std::uint64_t bytes_out) {
+    ran = std::max<std::int64_t>(0, ran);
+    ++totals.runs;
+    totals.failures += ok ? 0 : 1;
+    totals.total_ns += ran;
+    totals.bytes_in += bytes_in;
+    totals.bytes_out += bytes_out;
+    ++totals.histogram[bucket(ran)];
+}
+
+// A chunk's element runs, the first beginning at `start`, each where the one before it ended.
+void TraceRecord::count(Totals& totals, std::int64_t start, std::span<const ElementRun> runs) {
+    for (const auto& run : runs) {
+        count(totals, run.end_ns - start, run.ok, 0, 0);
+        start = run.end_ns;
+    }
+}
+
+// A task's run, or a chunk's run without its element runs: a chunk's own run is not a task's
+// (its elements are), its bytes are its function's.
+void TraceRecord::count(Totals& totals, const TraceData::Slice& run) {
+    if (run.elements == 0) return count(totals, run.end_ns - run.start_ns, run.ok, run.bytes_in, run.bytes_out);
+    totals.bytes_in += run.bytes_in;
+    totals.bytes_out += run.bytes_out;
+}
+
 void TraceRecord::add(int rank, const EventBatch& batch) {
+    // Runs kept are counted in their function's totals when the data is taken (data()); runs
+    // beyond the cap are counted as they come, and dropped.
+    auto element = batch.element_runs.begin();
     for (const auto& a : batch.attempts) {
         auto function = function_of(a.task);
-        auto& totals = totals_[function];
-        if (a.elements == 0) {  // a chunk's own run is not a task's: its elements are counted
-            auto ran = std::max<std::int64_t>(0, a.end_ns - a.start_ns);
-            ++totals.runs;
-            totals.failures += a.ok ? 0 : 1;
-            totals.total_ns += ran;
-            totals.bytes_in += a.bytes_in;
-            totals.bytes_out += a.bytes_out;
-            ++totals.histogram[bucket(ran)];
-        }
-        if (slices_.size() >= slice_cap_) {
-            ++slices_not_kept_;
+        auto runs = std::span(element, a.element_runs);
+        element += a.element_runs;
+        TraceData::Slice slice{a.task,     a.attempt,    rank,     a.thread,   a.queued_ns, a.start_ns,
+                               a.end_ns,   a.ok != 0,    a.bytes_in, a.bytes_out, function, a.elements};
+        if (kept_runs() >= slice_cap_) {
+            slices_not_kept_ += 1 + runs.size();
+            count(totals_[function], slice);
+            count(totals_[function], a.start_ns, runs);
             continue;
         }
-        slices_.push_back({a.task, a.attempt, rank, a.thread, a.queued_ns, a.start_ns, a.end_ns, a.ok != 0, a.bytes_in,
-                           a.bytes_out, function, a.elements});
+        slices_.push_back(slice);
+        auto kept = std::min(runs.size(), slice_cap_ - kept_runs());
+        if (kept > 0) {
+            chunk_runs_.push_back({slices_.size() - 1, element_runs_.size(), kept});
+            element_runs_.insert(element_runs_.end(), runs.begin(), runs.begin() + std::ptrdiff_t(kept));
+        }
+        if (kept < runs.size()) {
+            slices_not_kept_ += runs.size() - kept;
+            count(totals_[function], kept > 0 ? runs[kept - 1].end_ns : a.start_ns, runs.subspan(kept));
+        }
     }
     for (const auto& t : batch.transfers)
         if (transfers_.size() < slice_cap_) transfers_.push_back({t.task, t.from, rank, t.bytes, t.start_ns, t.end_ns});
@@ -158,10 +191,17 @@ TraceData TraceRecord::data(Clock::time_point now, int workers, std::string layo
         if (added) data.functions.push_back(it->first);
         renamed[f] = it->second;
     }
+    // The runs kept, counted now; then those counted as they were dropped.
+    auto counted = totals_;
+    for (const auto& slice : slices_) count(counted[slice.function], slice);
+    for (const auto& chunk : chunk_runs_) {
+        const auto& slice = slices_[chunk.slice];
+        count(counted[slice.function], slice.start_ns, element_runs(chunk));
+    }
     std::vector<Totals> totals(data.functions.size());
-    for (std::size_t f = 0; f < totals_.size(); ++f) {
+    for (std::size_t f = 0; f < counted.size(); ++f) {
         auto& into = totals[renamed[f]];
-        const auto& t = totals_[f];
+        const auto& t = counted[f];
         into.runs += t.runs;
         into.failures += t.failures;
         into.bytes_in += t.bytes_in;
@@ -175,7 +215,17 @@ TraceData TraceRecord::data(Clock::time_point now, int workers, std::string layo
         if (it == offsets.end()) it = offsets.emplace(rank, offset(rank)).first;
         return t - it->second;
     };
+    data.slices.reserve(kept_runs());
     data.slices = slices_;
+    for (const auto& chunk : chunk_runs_) {
+        const auto& slice = slices_[chunk.slice];
+        auto start = slice.start_ns;
+        for (const auto& run : element_runs(chunk)) {
+            data.slices.push_back({slice.task + 1 + run.index, run.run, slice.rank, slice.thread, slice.queued_ns, start,
+                                   run.end_ns, run.ok != 0, 0, 0, slice.function, 0});
+            start = run.end_ns;
+        }
+    }
     for (auto& s : data.slices) {
         s.function = renamed[s.function];
         s.queued_ns = moved(s.rank, s.queued_ns);

@@ -66,6 +66,9 @@ private:
         // Durations in buckets of an eighth of a power of two: a percentile within ~9 %.
         std::array<std::uint64_t, 64 * 8> histogram{};
     };
+    static void count(Totals& totals, std::int64_t ran, bool ok, std::uint64_t bytes_in, std::uint64_t bytes_out);
+    static void count(Totals& totals, std::int64_t start, std::span<const ElementRun> runs);
+    static void count(Totals& totals, const TraceData::Slice& run);
     static std::size_t bucket(std::int64_t ns);
     static double bucket_value(std::size_t bucket);
 
@@ -81,6 +84,20 @@ private:
 
     std::vector<Submission> submissions_;  // in id order
     std::vector<TraceData::Slice> slices_;  // times on their rank's clock
+    // The element runs of the chunks in slices_ as they came (a map may have millions), those
+    // of each chunk run together and in the order they ran: one began where the one before it
+    // ended, the first where its chunk run began.
+    std::vector<ElementRun> element_runs_;
+    struct ChunkRuns {
+        std::size_t slice;  // the chunk run's, in slices_
+        std::size_t first;  // its first in element_runs_
+        std::size_t count;
+    };
+    std::vector<ChunkRuns> chunk_runs_;
+    std::span<const ElementRun> element_runs(const ChunkRuns& chunk) const {
+        return std::span(element_runs_).subspan(chunk.first, chunk.count);
+    }
+    std::size_t kept_runs() const { return slices_.size() + element_runs_.size(); }
     std::uint64_t slices_not_kept_ = 0;
     std::vector<TraceData::Flow> flows_;
     std::vector<TraceData::Transfer> transfers_;

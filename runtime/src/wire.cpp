@@ -21,6 +21,8 @@ public:
         append(bytes.data(), bytes.size());
     }
     void put(const std::string& text) { put(std::span<const char>(text.data(), text.size())); }
+    // Bytes as they are, without their size (which the reader knows by then).
+    void put_raw(std::span<const char> bytes) { append(bytes.data(), bytes.size()); }
     void put(Bytes&& bytes) {
         if (!attachments_ || bytes.size() < attachment_threshold) return put(std::span<const char>(bytes));
         put<std::uint64_t>(bytes.size());
@@ -65,6 +67,7 @@ public:
         return value == 1;
     }
     std::size_t used() const { return used_; }
+    std::span<const char> get_raw(std::uint64_t n) { return take(n); }  // what put_raw wrote
 
 private:
     std::span<const char> take(std::uint64_t n) {
@@ -332,6 +335,8 @@ TaskFailure decode_failure(std::span<const char> bytes) {
 // The trace events: a count then fixed-width records, per kind.
 Bytes encode_events(const EventBatch& batch) {
     Bytes out;
+    out.reserve(4 * 8 + batch.attempts.size() * 65 + batch.element_runs.size() * sizeof(ElementRun) + batch.transfers.size() * 36 +
+                batch.counters.size() * 32);
     Writer w(out);
     w.put(static_cast<std::uint64_t>(batch.attempts.size()));
     for (const auto& a : batch.attempts) {
@@ -345,7 +350,11 @@ Bytes encode_events(const EventBatch& batch) {
         w.put(a.bytes_in);
         w.put(a.bytes_out);
         w.put(a.elements);
+        w.put(a.element_runs);
     }
+    w.put(static_cast<std::uint64_t>(batch.element_runs.size()));
+    w.put_raw(std::span<const char>(reinterpret_cast<const char*>(batch.element_runs.data()),
+                                    batch.element_runs.size() * sizeof(ElementRun)));
     w.put(static_cast<std::uint64_t>(batch.transfers.size()));
     for (const auto& t : batch.transfers) {
         w.put(t.task);
@@ -374,7 +383,8 @@ EventBatch decode_events(std::span<const char> bytes) {
         if (n > (bytes.size() - r.used()) / record) throw ProtocolError("malformed trace events: a count past the end");
         return static_cast<std::size_t>(n);
     };
-    batch.attempts.resize(count(8 + 4 + 4 + 8 * 3 + 1 + 8 * 2 + 4));
+    batch.attempts.resize(count(8 + 4 + 4 + 8 * 3 + 1 + 8 * 2 + 4 + 4));
+    std::uint64_t element_runs = 0;
     for (auto& a : batch.attempts) {
         a.task = r.get<std::uint64_t>();
         a.attempt = r.get<std::uint32_t>();
@@ -387,7 +397,17 @@ EventBatch decode_events(std::span<const char> bytes) {
         a.bytes_in = r.get<std::uint64_t>();
         a.bytes_out = r.get<std::uint64_t>();
         a.elements = r.get<std::uint32_t>();
+        a.element_runs = r.get<std::uint32_t>();
+        if (a.element_runs > 0 && a.elements == 0)
+            throw ProtocolError("malformed trace events: element runs for a task that is no map's chunk");
+        element_runs += a.element_runs;
     }
+    batch.element_runs.resize(count(sizeof(ElementRun)));
+    if (batch.element_runs.size() != element_runs)
+        throw ProtocolError("malformed trace events: the chunks' element runs do not add up to those sent");
+    // Any 16 bytes are an ElementRun (a run number of 0 is not made, and harmless).
+    auto runs = r.get_raw(batch.element_runs.size() * sizeof(ElementRun));
+    std::memcpy(static_cast<void*>(batch.element_runs.data()), runs.data(), runs.size());
     batch.transfers.resize(count(8 + 4 + 8 * 3));
     for (auto& t : batch.transfers) {
         t.task = r.get<std::uint64_t>();

@@ -426,7 +426,7 @@ void WorkerState::record_attempt(const Executor& self, const TaskSpec& spec, con
     auto start = self.started.time_since_epoch().count();
     append_attempt_events(events_, spec, attempt, std::uint32_t(&self - executors_.data()),
                           arrived ? arrived.mapped() : start, start, self.bytes_in);
-    if (events_.attempts.size() >= send_at) send_events(0, start + attempt.run_time.count());
+    if (events_.runs() >= send_at) send_events(0, start + attempt.run_time.count());
 }
 
 void WorkerState::collect_events(std::int64_t asked_at, Clock::time_point now) {

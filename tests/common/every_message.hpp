@@ -38,7 +38,8 @@ inline std::vector<Message> every_message() {
             Input{31, 0, Outcome::error, encode_failure({"std::runtime_error", "gone", 2, "node2", 1})},
             CollectEvents{123456789},
             Events{123456789, 987654321,
-                   encode_events({{{40, 1, 0, 10, 20, 30, 1, 8, 16, 0}, {42, 2, 1, 11, 21, 31, 0, 8, 0, 3}},
+                   encode_events({{{40, 1, 0, 10, 20, 30, 1, 8, 16, 0, 0}, {42, 2, 1, 11, 21, 31, 0, 8, 0, 3, 2}},
+                                  {{0, 1, true, 25}, {2, 1, false, 29}},
                                   {{30, 3, 1u << 20, 5, 9}},
                                   {{50, 2, 1, 4096}}})}};
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -87,7 +88,10 @@ int check(const std::string& path) {
     }
     std::map<std::string, int> runs;  // function name -> task runs (chunks left out)
     std::map<std::pair<int, int>, std::string> thread_names;
-    std::map<std::pair<int, int>, std::vector<std::pair<double, double>>> tracks;
+    // Each slice's start and end in ns, read as Perfetto reads them: ts and dur each rounded
+    // from µs to ns (a slice that begins where another ends must not overlap it by a rounding).
+    std::map<std::pair<int, int>, std::vector<std::pair<long long, long long>>> tracks;
+    auto ns = [](const nlohmann::json& micros) { return std::llround(micros.get<double>() * 1000.0); };
     std::set<long> flow_starts, flow_ends;
     int failed_runs = 0, counters = 0, chunks = 0;
     for (const auto& event : trace.at("traceEvents")) {
@@ -100,7 +104,7 @@ int check(const std::string& path) {
         if (phase != "X" || event.value("cat", "") != "task") continue;
         auto name = event.at("name").get<std::string>();
         tracks[{event.at("pid").get<int>(), event.at("tid").get<int>()}].push_back(
-            {event.at("ts").get<double>(), event.at("ts").get<double>() + event.at("dur").get<double>()});
+            {ns(event.at("ts")), ns(event.at("ts")) + ns(event.at("dur"))});
         if (name.rfind("map chunk of ", 0) == 0) {
             ++chunks;
             continue;
@@ -131,10 +135,10 @@ int check(const std::string& path) {
             return fail("thread name \"" + thread_names[track] + "\"");
         auto sorted = slices;
         std::sort(sorted.begin(), sorted.end(), [](auto& x, auto& y) { return x.first < y.first || (x.first == y.first && x.second > y.second); });
-        std::vector<double> open;  // ends of the slices that contain the current one
+        std::vector<long long> open;  // ends of the slices that contain the current one
         for (const auto& [start, end] : sorted) {
             while (!open.empty() && open.back() <= start) open.pop_back();
-            if (!open.empty() && end > open.back() + 1e-9) return fail("slices of " + thread_names[track] + " overlap without nesting");
+            if (!open.empty() && end > open.back()) return fail("slices of " + thread_names[track] + " overlap without nesting");
             open.push_back(end);
         }
     }

@@ -38,7 +38,7 @@ TEST(TraceRecord, TimesAreMovedOntoTheClientsClock) {
     TraceRecord record(t0, {"a", "b", "c"}, 1);
     record.submitted(1, 0, code(7), "", {});
     record.answered(2, 1000, 5600, 1200);  // rank 2's clock is 4500 ns ahead
-    record.add(2, {{run(1, ns(t0) + 10'000, ns(t0) + 20'000)}, {}, {{ns(t0) + 30'000, 1, 2, 3}}});
+    record.add(2, {.attempts = {run(1, ns(t0) + 10'000, ns(t0) + 20'000)}, .counters = {{ns(t0) + 30'000, 1, 2, 3}}});
     auto data = record.data(t0 + std::chrono::seconds(1), 1, "mpi", {});
     ASSERT_EQ(data.slices.size(), 1u);
     EXPECT_EQ(data.slices[0].start_ns, ns(t0) + 5'500);
@@ -48,17 +48,73 @@ TEST(TraceRecord, TimesAreMovedOntoTheClientsClock) {
     EXPECT_EQ(data.start_ns, ns(t0));
 }
 
+AttemptEvent chunk_run(TaskId chunk, std::uint32_t elements, std::uint32_t element_runs, std::int64_t start,
+                       std::int64_t end) {
+    return {chunk, 1, 3, start - 5, start, end, 1, 64, 32, elements, element_runs};
+}
+
 TEST(TraceRecord, ElementsRunTheirChunksFunctionAndNamesCanBeGiven) {
     TraceRecord record(t0, {"a", "b", "c"}, 1);
     record.submitted(10, 3, code(7), "", {});     // a chunk: elements 11, 12, 13
     record.submitted(14, 0, code(8), "step", {});  // TaskOptions::name
-    record.add(2, {{run(11, 0, 1), run(13, 1, 2), run(14, 2, 3), run(99, 3, 4)}, {}, {}});
+    record.add(2, {.attempts = {chunk_run(10, 3, 2, 0, 2), run(14, 2, 3), run(99, 3, 4)},
+                   .element_runs = {{0, 1, true, 1}, {2, 1, true, 2}}});
     auto data = record.data(t0, 1, "mpi", {});
-    ASSERT_EQ(data.slices.size(), 4u);
-    EXPECT_EQ(data.slices[0].function, data.slices[1].function);
-    EXPECT_EQ(data.functions[data.slices[2].function], "step");
-    EXPECT_EQ(data.slices[3].function, 0u) << "a task this client did not submit";
-    EXPECT_NE(data.slices[0].function, data.slices[2].function);
+    ASSERT_EQ(data.slices.size(), 5u);
+    EXPECT_EQ(data.slices[0].function, data.slices[3].function) << "an element runs its chunk's function";
+    EXPECT_EQ(data.functions[data.slices[1].function], "step");
+    EXPECT_EQ(data.slices[2].function, 0u) << "a task this client did not submit";
+    EXPECT_NE(data.slices[0].function, data.slices[1].function);
+}
+
+TEST(TraceRecord, AnElementRunBeginsWhereTheOneBeforeItInItsChunkEnded) {
+    TraceRecord record(t0, {"a", "b", "c"}, 1);
+    record.submitted(10, 3, code(7), "", {});
+    // Two runs of the chunk: the first fails its element 1 twice; the second runs element 2.
+    record.add(2, {.attempts = {chunk_run(10, 3, 3, 1000, 1400), chunk_run(10, 3, 1, 2000, 2050)},
+                   .element_runs = {{0, 1, true, 1100}, {1, 1, false, 1250}, {1, 2, false, 1390}, {2, 1, true, 2040}}});
+    auto data = record.data(t0, 1, "mpi", {});
+    ASSERT_EQ(data.slices.size(), 6u);
+    struct Expected {
+        TaskId task;
+        std::uint32_t run;
+        std::int64_t start, end;
+        bool ok;
+    };
+    std::vector<Expected> expected{{11, 1, 1000, 1100, true}, {12, 1, 1100, 1250, false}, {12, 2, 1250, 1390, false},
+                                   {13, 1, 2000, 2040, true}};
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const auto& slice = data.slices[2 + i];
+        EXPECT_EQ(slice.task, expected[i].task) << i;
+        EXPECT_EQ(slice.attempt, expected[i].run) << i;
+        EXPECT_EQ(slice.start_ns, expected[i].start) << i;
+        EXPECT_EQ(slice.end_ns, expected[i].end) << i;
+        EXPECT_EQ(slice.ok, expected[i].ok) << i;
+        EXPECT_EQ(slice.thread, 3u) << "its chunk's thread";
+        EXPECT_EQ(slice.rank, 2);
+        EXPECT_EQ(slice.elements, 0u);
+    }
+    EXPECT_EQ(data.slices[2].queued_ns, 995) << "its chunk's arrival";
+    auto f = data.slices[0].function;
+    EXPECT_EQ(data.totals[f].runs, 4u) << "elements are counted, not their chunks";
+    EXPECT_EQ(data.totals[f].failures, 2u);
+    EXPECT_EQ(data.totals[f].total_ns, 100 + 150 + 140 + 40);
+}
+
+TEST(TraceRecord, ElementRunsBeyondTheCapAreCountedButNotKept) {
+    TraceRecord record(t0, {"a", "b", "c"}, 1, 3);
+    record.submitted(10, 3, code(7), "", {});
+    record.submitted(14, 3, code(7), "", {});
+    record.add(2, {.attempts = {chunk_run(10, 3, 3, 0, 30), chunk_run(14, 3, 3, 30, 60)},
+                   .element_runs = {{0, 1, true, 10}, {1, 1, true, 20}, {2, 1, true, 30},
+                                    {0, 1, true, 40}, {1, 1, true, 50}, {2, 1, true, 60}}});
+    auto data = record.data(t0, 1, "mpi", {});
+    ASSERT_EQ(data.slices.size(), 3u) << "the first chunk and two of its elements";
+    EXPECT_EQ(data.slices[0].task, 10u);
+    EXPECT_EQ(data.slices[1].task, 11u);
+    EXPECT_EQ(data.slices[2].task, 12u);
+    EXPECT_EQ(data.slices_not_kept, 5u);
+    EXPECT_EQ(data.totals[data.slices[0].function].runs, 6u);
 }
 
 TEST(TraceRecord, RunsBeyondTheCapAreCountedButNotKept) {
@@ -66,7 +122,7 @@ TEST(TraceRecord, RunsBeyondTheCapAreCountedButNotKept) {
     record.submitted(1, 0, code(7), "f", {});
     record.submitted(2, 0, code(7), "f", {});
     record.submitted(3, 0, code(7), "f", {});
-    record.add(2, {{run(1, 0, 100), run(2, 0, 100, false), run(3, 0, 100)}, {}, {}});
+    record.add(2, {.attempts = {run(1, 0, 100), run(2, 0, 100, false), run(3, 0, 100)}});
     auto data = record.data(t0, 1, "mpi", {});
     EXPECT_EQ(data.slices.size(), 2u);
     EXPECT_EQ(data.slices_not_kept, 1u);

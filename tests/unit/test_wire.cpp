@@ -130,7 +130,10 @@ TEST(Wire, ResourceRequestsMustBePositiveAndInNameOrder) {
 }
 
 TEST(Wire, TraceEventsRoundTripAndMalformedOnesAreProtocolErrors) {
-    EventBatch batch{{{40, 2, 1, 10, 20, 30, 0, 8, 16, 3}}, {{30, 3, 1u << 20, 5, 9}}, {{50, 2, 1, 4096}}};
+    EventBatch batch{{{40, 2, 1, 10, 20, 30, 0, 8, 16, 3, 2}, {44, 1, 1, 10, 31, 32, 1, 8, 16, 0, 0}},
+                     {{0, 1, true, 25}, {0, 2, false, 29}},
+                     {{30, 3, 1u << 20, 5, 9}},
+                     {{50, 2, 1, 4096}}};
     auto bytes = encode_events(batch);
     EXPECT_EQ(decode_events(bytes), batch);
     for (std::size_t cut = 0; cut < bytes.size(); ++cut)
@@ -142,6 +145,15 @@ TEST(Wire, TraceEventsRoundTripAndMalformedOnesAreProtocolErrors) {
     auto flag = bytes;
     flag[8 + 8 + 4 + 4 + 8 * 3] = 2;  // after the count: the first attempt's outcome
     EXPECT_THROW(decode_events(flag), ProtocolError);
+    // The chunk's element runs must be those that follow, and only a chunk has any.
+    auto element_runs_at = 8 + 8 + 4 + 4 + 8 * 3 + 1 + 8 * 2 + 4;  // the first attempt's (an attempt: 65 bytes)
+    auto fewer = bytes;
+    fewer[std::size_t(element_runs_at)] = 1;
+    EXPECT_THROW(decode_events(fewer), ProtocolError);
+    auto not_a_chunk = bytes;
+    not_a_chunk[std::size_t(element_runs_at)] = 1;  // the first's 1, and the second's (no chunk) 1
+    not_a_chunk[std::size_t(element_runs_at) + 65] = 1;
+    EXPECT_THROW(decode_events(not_a_chunk), ProtocolError);
     auto longer = bytes;
     longer.push_back('x');
     EXPECT_THROW(decode_events(longer), ProtocolError);

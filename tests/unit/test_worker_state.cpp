@@ -729,7 +729,8 @@ TEST(WorkerState, RecordsEachRunForTheTraceAndSendsItWhenAsked) {
     state.attempt_finished(0, value("result", 3ms));
     state.take_actions();  // Finished, Done
     state.received(client_rank, CollectEvents{42}, t0 + 10ms);
-    EventBatch expected{{{5, 1, 0, ns(t0 + 1ms), ns(t0 + 2ms), ns(t0 + 5ms), 1, 4, 6, 0}}, {}, {{ns(t0 + 10ms), 0, 0, 6, 1}}};
+    EventBatch expected{.attempts = {{5, 1, 0, ns(t0 + 1ms), ns(t0 + 2ms), ns(t0 + 5ms), 1, 4, 6, 0, 0}},
+                        .counters = {{ns(t0 + 10ms), 0, 0, 6, 1}}};
     auto sent = state.take_actions();
     ASSERT_EQ(sent.size(), 1u);
     const auto& events = std::get<Events>(std::get<Send>(sent[0]).message);
@@ -742,6 +743,43 @@ TEST(WorkerState, RecordsEachRunForTheTraceAndSendsItWhenAsked) {
     ASSERT_EQ(again.size(), 1u);
     EXPECT_TRUE(decode_events(std::get<Events>(std::get<Send>(again[0]).message).batch).attempts.empty())
         << "each run is sent once";
+}
+
+// A map's chunk: its run, and apart each run of each element, in the order they ran; sent
+// unasked once 8192 runs have gathered.
+TEST(WorkerState, RecordsAChunksElementRunsAndSendsThemOnceManyHaveGathered) {
+    auto options = worker_options(1);
+    options.trace = "trace.json";
+    auto state = started_worker(options, 2);
+    auto ns = [](Clock::time_point t) { return t.time_since_epoch().count(); };
+    auto chunk = task(10);
+    chunk.elements = 4096;
+    auto run_chunk = [&](Clock::time_point at) {
+        state.received(0, detail::Run{chunk}, at);
+        state.take_actions();
+        EXPECT_TRUE(state.attempt_started(0, at));
+        auto result = value("results", 3ms);
+        for (std::uint32_t i = 0; i < chunk.elements; ++i) result.element_runs.push_back({i, 1, i != 7, ns(at) + i + 1});
+        state.attempt_finished(0, std::move(result));
+        return state.take_actions();
+    };
+    for (auto action : run_chunk(t0))
+        EXPECT_FALSE(std::holds_alternative<Send>(action) && std::holds_alternative<Events>(std::get<Send>(action).message))
+            << "4097 runs: kept until asked";
+    chunk.task = 5000;
+    auto sent = run_chunk(t0 + 10ms);
+    std::optional<EventBatch> batch;
+    for (const auto& action : sent)
+        if (const auto* message = std::get_if<Send>(&action); message && std::holds_alternative<Events>(message->message))
+            batch = decode_events(std::get<Events>(message->message).batch);
+    ASSERT_TRUE(batch) << "8194 runs: sent unasked";
+    ASSERT_EQ(batch->attempts.size(), 2u);
+    EXPECT_EQ(batch->attempts[0].elements, 4096u);
+    EXPECT_EQ(batch->attempts[0].element_runs, 4096u);
+    EXPECT_EQ(batch->attempts[1].task, 5000u);
+    ASSERT_EQ(batch->element_runs.size(), 8192u);
+    EXPECT_EQ(batch->element_runs[7], (ElementRun{7, 1, false, ns(t0) + 8}));
+    EXPECT_EQ(batch->element_runs[4096], (ElementRun{0, 1, true, ns(t0 + 10ms) + 1}));
 }
 
 TEST(WorkerState, RecordsAnInputThatCameFromAnotherRank) {
