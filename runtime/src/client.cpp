@@ -83,7 +83,8 @@ std::shared_ptr<TaskState> ClientCore::submit(const TaskCode& code, Bytes args, 
     if (trace_) {
         std::vector<TaskId> input_ids;
         for (const auto& input : inputs) input_ids.push_back(input->id);
-        trace_->submitted(task->id, elements, code, options.name, input_ids);
+        trace_->submitted(task->id, elements, code, options.name, input_ids,
+                          std::chrono::steady_clock::now().time_since_epoch().count());
     }
     TaskKey key;
     if (journal_) {
@@ -268,6 +269,11 @@ void ClientCore::on_message(int source, Message&& message) {
             } else if constexpr (std::is_same_v<M, Started>) {
                 if (auto key = journal_keys_.find(m.task); key != journal_keys_.end()) journal_->record_started(key->second);
             } else if constexpr (std::is_same_v<M, Finished> || std::is_same_v<M, Fetched>) {
+                if constexpr (std::is_same_v<M, Fetched>) {
+                    if (trace_)
+                        trace_->fetched(m.task, source, m.payload.size(),
+                                        std::chrono::steady_clock::now().time_since_epoch().count());
+                }
                 if constexpr (std::is_same_v<M, Finished>) {
                     if (auto key = journal_keys_.find(m.task); key != journal_keys_.end()) {
                         if (m.outcome == Outcome::value) journal_->record_finished(key->second, m.payload);
@@ -445,7 +451,7 @@ void ClientCore::cancel(TaskState& task) {
         bool kept_somewhere = task.status == TaskStatus::pending || task.holder >= first_worker_rank;
         cancel_dependents(task);  // their Releases first: the scheduler then drops them before this one
         complete(task, TaskStatus::cancelled, {});
-        if (transport_ && kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
+        if (transport_ && kept_somewhere && !closed_) release(task.id);
         let_go = take_let_go();
     }
     changed_.notify_all();
@@ -494,7 +500,13 @@ void ClientCore::prefetch(TaskState& task) {
 void ClientCore::request_fetch(TaskState& task) {
     if (task.fetch_requested || closed_) return;
     task.fetch_requested = true;
+    if (trace_) trace_->fetch_asked(task.id, std::chrono::steady_clock::now().time_since_epoch().count());
     transport_->post(task.holder, Fetch{task.id});
+}
+
+void ClientCore::release(TaskId task) {
+    if (trace_) trace_->released(task, std::chrono::steady_clock::now().time_since_epoch().count());
+    transport_->post(scheduler_rank, Release{task});
 }
 
 void ClientCore::forget(TaskState& task) {
@@ -520,7 +532,7 @@ void ClientCore::forget(TaskState& task) {
     // ones were released then; one the scheduler failed, or from the journal, is kept nowhere.)
     bool kept_somewhere = task.status == TaskStatus::pending ||
                           (task.status != TaskStatus::cancelled && task.holder >= first_worker_rank);
-    if (kept_somewhere && !closed_) transport_->post(scheduler_rank, Release{task.id});
+    if (kept_somewhere && !closed_) release(task.id);
 }
 
 bool ClientCore::closed() {

@@ -172,6 +172,8 @@ private:
     // (CancelledError). An element's result lies in its chunk's, which must be here.
     std::span<const char> outcome(TaskState& task);
     void request_fetch(TaskState& task);
+    // Tells the scheduler to let go of the task (cancel it, or drop its outcome on its worker).
+    void release(TaskId task);
     // A task left to run by fire_and_forget, whose last Future is gone, has ended.
     void unowned_task_ended(int source, TaskId task, std::uint32_t elements, const Finished& finished);
     // A task left to run by fire_and_forget ended (on `rank`): nobody will call get(), so a

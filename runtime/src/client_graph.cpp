@@ -113,7 +113,7 @@ void ClientCore::cancel_dependents(TaskState& task) {
             let_go_.push_back(dependent);  // the last reference may be this one: let go after the unlock
             if (dependent->status != TaskStatus::pending) continue;
             complete(*dependent, TaskStatus::cancelled, {});
-            if (transport_ && !closed_) transport_->post(scheduler_rank, Release{dependent->id});
+            if (transport_ && !closed_) release(dependent->id);
             cancelling.push_back(dependent.get());
         }
     }

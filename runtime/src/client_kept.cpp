@@ -17,7 +17,7 @@ void ClientCore::unowned_task_ended(int source, TaskId task, std::uint32_t eleme
                                                       : TaskStatus::error;
     count_finished(status, elements, finished.payload, false);
     // Its worker keeps every outcome until released, and nobody will fetch this one.
-    if (source >= first_worker_rank && !closed_) transport_->post(scheduler_rank, Release{task});
+    if (source >= first_worker_rank && !closed_) release(task);
     say_if_failed(task, source, elements, status, finished.payload);
 }
 

@@ -32,6 +32,7 @@ struct TraceData {
         std::uint32_t attempt = 1;  // 1 for the first run
         int rank = 0;
         std::uint32_t thread = 0;   // the executor thread's number on its rank
+        std::int64_t submitted_ns = 0;  // when the client submitted it (0: not known)
         std::int64_t queued_ns = 0; // when the task reached its worker
         std::int64_t start_ns = 0;
         std::int64_t end_ns = 0;
@@ -51,7 +52,8 @@ struct TraceData {
     };
     std::vector<Flow> flows;
 
-    // An input moved between ranks: `bytes` of task `task`'s result from `from` to `to`.
+    // An input moved between ranks: `bytes` of task `task`'s result from `from` to `to`; to
+    // the client (client_rank), a result it fetched from the worker keeping it.
     struct Transfer {
         TaskId task = 0;
         int from = 0;
@@ -61,6 +63,14 @@ struct TraceData {
         std::int64_t end_ns = 0;    // arrived
     };
     std::vector<Transfer> transfers;
+
+    // The client let go of a task's outcome kept on a worker (its last Future went, or it
+    // was cancelled): Release.
+    struct Release {
+        TaskId task = 0;
+        std::int64_t at_ns = 0;
+    };
+    std::vector<Release> releases;
 
     // A worker's counts at a moment.
     struct Counter {

@@ -39,6 +39,7 @@ using Slice = TraceData::Slice;
 constexpr std::int64_t rounding_slack_ns = 1000;
 constexpr std::uint64_t overlap_tid_step = 1000;  // lane k of thread T: tid T + k * 1000
 constexpr std::uint64_t transfers_tid = 100000;
+constexpr std::uint64_t releases_tid = 100001;
 constexpr std::size_t no_parent = std::numeric_limits<std::size_t>::max();
 
 struct Placement {
@@ -294,6 +295,7 @@ public:
         flows(sink);
         counters(sink);
         transfers(sink);
+        releases(sink);
     }
 
 private:
@@ -322,7 +324,15 @@ private:
         };
         for (const auto& [rank, thread, lane] : tracks)
             name_thread(rank, thread + std::uint64_t{lane} * overlap_tid_step, thread_name(data_, rank, thread, lane));
-        for (int rank : receivers) name_thread(rank, transfers_tid, "inputs received");
+        for (int rank : receivers)
+            name_thread(rank, transfers_tid, rank == client_rank && data_.layout != "inline" ? "results fetched" : "inputs received");
+        if (!data_.releases.empty()) {
+            if (!ranks.count(client_rank)) {
+                sink(json{{"ph", "M"}, {"name", "process_name"}, {"pid", client_rank}, {"args", {{"name", process_name(data_, client_rank)}}}});
+                sink(json{{"ph", "M"}, {"name", "process_sort_index"}, {"pid", client_rank}, {"args", {{"sort_index", client_rank}}}});
+            }
+            name_thread(client_rank, releases_tid, "results released");
+        }
     }
 
     template <class Sink>
@@ -344,6 +354,11 @@ private:
             args["bytes_out"] = slice.bytes_out;
             args["outcome"] = slice.ok ? "ok" : "failed";
             args["queued_us"] = micros_between(slice.queued_ns, std::max(slice.queued_ns, slice.start_ns));
+            // From the client's submit to the start: the scheduler, inputs, the trip, the queue.
+            if (slice.submitted_ns != 0)
+                args["waited_us"] = micros_between(slice.submitted_ns, std::max(slice.submitted_ns, slice.start_ns));
+            else
+                args.erase("waited_us");
             if (slice.elements > 0)
                 args["elements"] = slice.elements;
             else
@@ -427,6 +442,7 @@ private:
         std::uint64_t id = 0;
         for (const auto& transfer : data_.transfers) {
             ++id;
+            begin["name"] = end["name"] = transfer.to == client_rank ? "result fetched" : "input received";
             begin["id"] = end["id"] = id;
             begin["pid"] = end["pid"] = transfer.to;
             begin["ts"] = micros(transfer.start_ns);
@@ -438,6 +454,18 @@ private:
             args["bytes"] = transfer.bytes;
             sink(std::as_const(begin));
             sink(std::as_const(end));
+        }
+    }
+
+    // The client's Releases: an instant each, on a track of its own under the client.
+    template <class Sink>
+    void releases(Sink& sink) const {
+        json release{{"ph", "i"}, {"s", "t"}, {"cat", "release"}, {"name", "released"}, {"pid", client_rank},
+                     {"tid", releases_tid}, {"ts", 0.0}, {"args", {{"task", 0}}}};
+        for (const auto& r : data_.releases) {
+            release["ts"] = micros(r.at_ns);
+            release["args"]["task"] = r.task;
+            sink(std::as_const(release));
         }
     }
 

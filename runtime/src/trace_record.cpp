@@ -19,25 +19,30 @@ TraceRecord::TraceRecord(Clock::time_point start, std::vector<std::string> hosts
       totals_(1) {}
 
 void TraceRecord::submitted(TaskId task, std::uint32_t elements, const TaskCode& code, const std::string& name,
-                            std::span<const TaskId> inputs) {
+                            std::span<const TaskId> inputs, std::int64_t at_ns) {
     auto key = std::make_tuple(code.invoker, code.function.module, code.function.offset, name);
     auto [it, added] = function_index_.emplace(key, std::uint32_t(function_keys_.size()));
     if (added) {
         function_keys_.push_back(key);
         totals_.emplace_back();
     }
-    submissions_.push_back({task, elements, it->second});
+    submissions_.push_back({task, elements, it->second, at_ns});
     for (auto input : inputs)
         if (flows_.size() < slice_cap_) flows_.push_back({input, task});
 }
 
-std::uint32_t TraceRecord::function_of(TaskId task) const {
+const TraceRecord::Submission* TraceRecord::submission_of(TaskId task) const {
     // The last submission at or before this id: the task itself, or the chunk of an element.
     auto after = std::upper_bound(submissions_.begin(), submissions_.end(), task,
                                   [](TaskId id, const Submission& s) { return id < s.task; });
-    if (after == submissions_.begin()) return 0;
+    if (after == submissions_.begin()) return nullptr;
     const auto& s = *std::prev(after);
-    return task == s.task || task <= s.task + s.elements ? s.function : 0;
+    return task == s.task || task <= s.task + s.elements ? &s : nullptr;
+}
+
+std::uint32_t TraceRecord::function_of(TaskId task) const {
+    const auto* submission = submission_of(task);
+    return submission ? submission->function : 0;
 }
 
 std::size_t TraceRecord::bucket(std::int64_t ns) {
@@ -89,8 +94,8 @@ void TraceRecord::add(int rank, const EventBatch& batch) {
         auto function = function_of(a.task);
         auto runs = std::span(element, a.element_runs);
         element += a.element_runs;
-        TraceData::Slice slice{a.task,     a.attempt,    rank,     a.thread,   a.queued_ns, a.start_ns,
-                               a.end_ns,   a.ok != 0,    a.bytes_in, a.bytes_out, function, a.elements};
+        TraceData::Slice slice{a.task, a.attempt, rank, a.thread, 0, a.queued_ns, a.start_ns, a.end_ns, a.ok != 0,
+                               a.bytes_in, a.bytes_out, function, a.elements};
         if (kept_runs() >= slice_cap_) {
             slices_not_kept_ += 1 + runs.size();
             count(totals_[function], slice);
@@ -112,6 +117,20 @@ void TraceRecord::add(int rank, const EventBatch& batch) {
         if (transfers_.size() < slice_cap_) transfers_.push_back({t.task, t.from, rank, t.bytes, t.start_ns, t.end_ns});
     for (const auto& c : batch.counters)
         if (counters_.size() < slice_cap_) counters_.push_back({rank, c.at_ns, c.queued, c.running, c.bytes_held});
+}
+
+void TraceRecord::fetch_asked(TaskId task, std::int64_t at_ns) {
+    if (transfers_.size() < slice_cap_) fetches_.emplace(task, at_ns);
+}
+
+void TraceRecord::fetched(TaskId task, int from, std::uint64_t bytes, std::int64_t at_ns) {
+    auto asked = fetches_.extract(task);
+    if (asked && transfers_.size() < slice_cap_)
+        transfers_.push_back({task, from, client_rank_, bytes, asked.mapped(), std::max(asked.mapped(), at_ns)});
+}
+
+void TraceRecord::released(TaskId task, std::int64_t at_ns) {
+    if (releases_.size() < slice_cap_) releases_.push_back({task, at_ns});
 }
 
 void TraceRecord::failed(TaskId task, std::string type, std::string message, int rank, std::string host,
@@ -221,12 +240,13 @@ TraceData TraceRecord::data(Clock::time_point now, int workers, std::string layo
         const auto& slice = slices_[chunk.slice];
         auto start = slice.start_ns;
         for (const auto& run : element_runs(chunk)) {
-            data.slices.push_back({slice.task + 1 + run.index, run.run, slice.rank, slice.thread, slice.queued_ns, start,
+            data.slices.push_back({slice.task + 1 + run.index, run.run, slice.rank, slice.thread, 0, slice.queued_ns, start,
                                    run.end_ns, run.ok != 0, 0, 0, slice.function, 0});
             start = run.end_ns;
         }
     }
     for (auto& s : data.slices) {
+        if (const auto* submission = submission_of(s.task)) s.submitted_ns = submission->at_ns;  // the client's clock
         s.function = renamed[s.function];
         s.queued_ns = moved(s.rank, s.queued_ns);
         s.start_ns = moved(s.rank, s.start_ns);
@@ -238,6 +258,7 @@ TraceData TraceRecord::data(Clock::time_point now, int workers, std::string layo
         t.start_ns = moved(t.to, t.start_ns);
         t.end_ns = moved(t.to, t.end_ns);
     }
+    data.releases = releases_;
     data.counters = counters_;
     for (auto& c : data.counters) c.at_ns = moved(c.rank, c.at_ns);
     for (const auto& t : totals) {

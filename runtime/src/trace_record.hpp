@@ -30,11 +30,16 @@ public:
     TraceRecord(Clock::time_point start, std::vector<std::string> hosts, int client_rank,
                 std::size_t slice_cap = default_slice_cap);
 
-    // A task submitted (elements > 0: a map's chunk of that many), running code's function,
-    // named `name` when TaskOptions::name gives one, taking the results of `inputs` (as
-    // Future::id() names them). Tasks are submitted in id order.
+    // A task submitted at at_ns (elements > 0: a map's chunk of that many), running code's
+    // function, named `name` when TaskOptions::name gives one, taking the results of `inputs`
+    // (as Future::id() names them). Tasks are submitted in id order.
     void submitted(TaskId task, std::uint32_t elements, const TaskCode& code, const std::string& name,
-                   std::span<const TaskId> inputs);
+                   std::span<const TaskId> inputs, std::int64_t at_ns);
+    // The client asked the worker keeping a task's result for it (Fetch), and it came from
+    // `from` (Fetched): a transfer to the client. Its Release: it let go of it.
+    void fetch_asked(TaskId task, std::int64_t at_ns);
+    void fetched(TaskId task, int from, std::uint64_t bytes, std::int64_t at_ns);
+    void released(TaskId task, std::int64_t at_ns);
     // A rank's events, its times on its own clock.
     void add(int rank, const EventBatch& batch);
     // A task failed for good (its TaskError): kept for the report, the first failure_cap.
@@ -57,7 +62,10 @@ private:
         TaskId task;
         std::uint32_t elements;
         std::uint32_t function;
+        std::int64_t at_ns;
     };
+    // A task's submission, or its chunk's for an element; null when not submitted here.
+    const Submission* submission_of(TaskId task) const;
     // The function a task (or an element, by its chunk) runs; 0 when not submitted here.
     std::uint32_t function_of(TaskId task) const;
     struct Totals {
@@ -102,6 +110,8 @@ private:
     std::vector<TraceData::Flow> flows_;
     std::vector<TraceData::Transfer> transfers_;
     std::vector<TraceData::Counter> counters_;
+    std::map<TaskId, std::int64_t> fetches_;  // asked for, not come yet: when
+    std::vector<TraceData::Release> releases_;
     std::vector<TraceData::Failure> failures_;  // function: the key's index until data()
     std::uint64_t failures_not_kept_ = 0;
     struct Clocks {

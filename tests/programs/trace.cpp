@@ -93,6 +93,7 @@ int check(const std::string& path) {
     std::map<std::pair<int, int>, std::vector<std::pair<long long, long long>>> tracks;
     auto ns = [](const nlohmann::json& micros) { return std::llround(micros.get<double>() * 1000.0); };
     std::set<long> flow_starts, flow_ends;
+    int fetched = 0, released = 0, waited = 0;
     int failed_runs = 0, counters = 0, chunks = 0;
     for (const auto& event : trace.at("traceEvents")) {
         auto phase = event.at("ph").get<std::string>();
@@ -101,7 +102,14 @@ int check(const std::string& path) {
         if (phase == "C" && event.at("name") == "tasks") ++counters;
         if (phase == "s") flow_starts.insert(event.at("id").get<long>());
         if (phase == "f") flow_ends.insert(event.at("id").get<long>());
+        if (phase == "b" && event.at("name") == "result fetched" && event.at("pid") == 1 &&
+            event.at("args").at("bytes").get<long>() > 1024)
+            ++fetched;
+        if (phase == "i" && event.at("name") == "released" && event.at("pid") == 1) ++released;
         if (phase != "X" || event.value("cat", "") != "task") continue;
+        if (event.at("args").contains("waited_us") &&
+            event.at("args").at("waited_us").get<double>() >= event.at("args").at("queued_us").get<double>())
+            ++waited;
         auto name = event.at("name").get<std::string>();
         tracks[{event.at("pid").get<int>(), event.at("tid").get<int>()}].push_back(
             {ns(event.at("ts")), ns(event.at("ts")) + ns(event.at("dur"))});
@@ -153,8 +161,14 @@ int check(const std::string& path) {
     bool farm_ran = trace.at("otherData").at("layout") != "inline";
     if (farm_ran && counters == 0) return fail("no counter track of a worker");
     if (farm_ran && chunks < 1) return fail("no map chunk slice");
-    std::printf("trace ok: %d task runs on %zu tracks, %d map chunks, %zu arrows, %d counter samples\n", total,
-                tracks.size(), chunks, flow_starts.size(), counters);
+    // The client's side: the chunks' results it fetched, the Futures it let go, and each run's
+    // wait since its submit (which includes its wait on the worker).
+    if (farm_ran && fetched < 2) return fail("the chunks' results were not fetched: " + std::to_string(fetched));
+    if (farm_ran && released < 11) return fail("the Futures let go are not released: " + std::to_string(released));
+    if (waited < 20015) return fail("runs without their wait since submit: " + std::to_string(20015 - waited));
+    std::printf("trace ok: %d task runs on %zu tracks, %d map chunks, %zu arrows, %d counter samples, %d results "
+                "fetched, %d released\n",
+                total, tracks.size(), chunks, flow_starts.size(), counters, fetched, released);
     return 0;
 }
 
@@ -187,6 +201,7 @@ int check_report(const std::string& path) {
 int main(int argc, char** argv) {
     taskfarm::Options options;
     if (argc > 1) options.trace = argv[1];
+    options.inline_result_limit = 1024;  // the map's chunks (156 elements, 2.6 kB of results) are fetched
     if (argc > 2 && std::string(argv[2]).rfind("--", 0) != 0) options.report = report_path = argv[2];
     int status = taskfarm::run(argc, argv, farm, options);
     if (status != 0 || !was_client) return status;

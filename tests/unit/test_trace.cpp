@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -344,6 +345,38 @@ TEST(TraceJson, CountersAndTransfers) {
         EXPECT_LE(begins[i].at("ts").get<double>(), ends[i].at("ts").get<double>());
     }
     EXPECT_EQ(begins[0].at("args"), (json{{"task", 10}, {"from", 2}, {"to", 3}, {"bytes", 4096}}));
+}
+
+// The client's side: a result it fetched (an async slice "result fetched" under the client),
+// its Releases (instants on a track "results released"), how long a task waited since submit.
+TEST(TraceJson, FetchedResultsReleasesAndWaitsSinceSubmit) {
+    auto data = two_workers();
+    constexpr std::int64_t t = 1'000'000;
+    data.transfers.push_back({10, 2, 1, 1 << 20, t + 5100, t + 7100});
+    data.releases = {{10, t + 7200}, {11, t + 12500}};
+    data.slices[0].submitted_ns = t + 400;  // square: starts at t + 1000
+    json trace = chrome_trace(data);
+    auto begins = events_of(trace, "b");
+    ASSERT_EQ(begins.size(), 3u);
+    EXPECT_EQ(begins[2].at("name"), "result fetched");
+    EXPECT_EQ(begins[2].at("pid"), 1);
+    EXPECT_EQ(begins[2].at("args"), (json{{"task", 10}, {"from", 2}, {"to", 1}, {"bytes", 1 << 20}}));
+    EXPECT_EQ(begins[0].at("name"), "input received");
+    auto instants = events_of(trace, "i");
+    ASSERT_EQ(instants.size(), 2u);
+    EXPECT_EQ(instants[0].at("name"), "released");
+    EXPECT_EQ(instants[0].at("pid"), 1);
+    EXPECT_EQ(instants[0].at("args").at("task"), 10);
+    EXPECT_DOUBLE_EQ(instants[1].at("ts").get<double>(), 12.5);
+    std::set<std::string> client_tracks;
+    for (const auto& event : events_of(trace, "M"))
+        if (event.at("name") == "thread_name" && event.at("pid") == 1) client_tracks.insert(event.at("args").at("name"));
+    EXPECT_EQ(client_tracks, (std::set<std::string>{"results fetched", "results released"}));
+    auto slices = events_of(trace, "X");
+    ASSERT_NE(find_slice(slices, 10, 1), nullptr);
+    ASSERT_NE(find_slice(slices, 11, 1), nullptr);
+    EXPECT_DOUBLE_EQ(find_slice(slices, 10, 1)->at("args").at("waited_us").get<double>(), 0.6);
+    EXPECT_FALSE(find_slice(slices, 11, 1)->at("args").contains("waited_us")) << "not submitted by this client";
 }
 
 TEST(TraceJson, OtherDataSaysTheLayoutConfigurationAndWhatWasAggregated) {

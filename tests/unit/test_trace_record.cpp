@@ -36,7 +36,7 @@ TEST(TraceRecord, ARanksClockOffsetComesFromItsShortestRoundTrip) {
 
 TEST(TraceRecord, TimesAreMovedOntoTheClientsClock) {
     TraceRecord record(t0, {"a", "b", "c"}, 1);
-    record.submitted(1, 0, code(7), "", {});
+    record.submitted(1, 0, code(7), "", {}, 0);
     record.answered(2, 1000, 5600, 1200);  // rank 2's clock is 4500 ns ahead
     record.add(2, {.attempts = {run(1, ns(t0) + 10'000, ns(t0) + 20'000)}, .counters = {{ns(t0) + 30'000, 1, 2, 3}}});
     auto data = record.data(t0 + std::chrono::seconds(1), 1, "mpi", {});
@@ -55,8 +55,8 @@ AttemptEvent chunk_run(TaskId chunk, std::uint32_t elements, std::uint32_t eleme
 
 TEST(TraceRecord, ElementsRunTheirChunksFunctionAndNamesCanBeGiven) {
     TraceRecord record(t0, {"a", "b", "c"}, 1);
-    record.submitted(10, 3, code(7), "", {});     // a chunk: elements 11, 12, 13
-    record.submitted(14, 0, code(8), "step", {});  // TaskOptions::name
+    record.submitted(10, 3, code(7), "", {}, 0);     // a chunk: elements 11, 12, 13
+    record.submitted(14, 0, code(8), "step", {}, 0);  // TaskOptions::name
     record.add(2, {.attempts = {chunk_run(10, 3, 2, 0, 2), run(14, 2, 3), run(99, 3, 4)},
                    .element_runs = {{0, 1, true, 1}, {2, 1, true, 2}}});
     auto data = record.data(t0, 1, "mpi", {});
@@ -69,7 +69,7 @@ TEST(TraceRecord, ElementsRunTheirChunksFunctionAndNamesCanBeGiven) {
 
 TEST(TraceRecord, AnElementRunBeginsWhereTheOneBeforeItInItsChunkEnded) {
     TraceRecord record(t0, {"a", "b", "c"}, 1);
-    record.submitted(10, 3, code(7), "", {});
+    record.submitted(10, 3, code(7), "", {}, 0);
     // Two runs of the chunk: the first fails its element 1 twice; the second runs element 2.
     record.add(2, {.attempts = {chunk_run(10, 3, 3, 1000, 1400), chunk_run(10, 3, 1, 2000, 2050)},
                    .element_runs = {{0, 1, true, 1100}, {1, 1, false, 1250}, {1, 2, false, 1390}, {2, 1, true, 2040}}});
@@ -103,8 +103,8 @@ TEST(TraceRecord, AnElementRunBeginsWhereTheOneBeforeItInItsChunkEnded) {
 
 TEST(TraceRecord, ElementRunsBeyondTheCapAreCountedButNotKept) {
     TraceRecord record(t0, {"a", "b", "c"}, 1, 3);
-    record.submitted(10, 3, code(7), "", {});
-    record.submitted(14, 3, code(7), "", {});
+    record.submitted(10, 3, code(7), "", {}, 0);
+    record.submitted(14, 3, code(7), "", {}, 0);
     record.add(2, {.attempts = {chunk_run(10, 3, 3, 0, 30), chunk_run(14, 3, 3, 30, 60)},
                    .element_runs = {{0, 1, true, 10}, {1, 1, true, 20}, {2, 1, true, 30},
                                     {0, 1, true, 40}, {1, 1, true, 50}, {2, 1, true, 60}}});
@@ -119,9 +119,9 @@ TEST(TraceRecord, ElementRunsBeyondTheCapAreCountedButNotKept) {
 
 TEST(TraceRecord, RunsBeyondTheCapAreCountedButNotKept) {
     TraceRecord record(t0, {"a", "b", "c"}, 1, 2);
-    record.submitted(1, 0, code(7), "f", {});
-    record.submitted(2, 0, code(7), "f", {});
-    record.submitted(3, 0, code(7), "f", {});
+    record.submitted(1, 0, code(7), "f", {}, 0);
+    record.submitted(2, 0, code(7), "f", {}, 0);
+    record.submitted(3, 0, code(7), "f", {}, 0);
     record.add(2, {.attempts = {run(1, 0, 100), run(2, 0, 100, false), run(3, 0, 100)}});
     auto data = record.data(t0, 1, "mpi", {});
     EXPECT_EQ(data.slices.size(), 2u);
@@ -137,7 +137,7 @@ TEST(TraceRecord, PercentilesAreWithinTenPercent) {
     TraceRecord record(t0, {"a", "b", "c"}, 1);
     EventBatch batch;
     for (TaskId task = 1; task <= 1000; ++task) {
-        record.submitted(task, 0, code(7), "", {});
+        record.submitted(task, 0, code(7), "", {}, 0);
         batch.attempts.push_back(run(task, 0, std::int64_t(task) * 1'000'000));  // 1 ms .. 1 s
     }
     record.add(2, batch);
@@ -149,13 +149,44 @@ TEST(TraceRecord, PercentilesAreWithinTenPercent) {
 
 TEST(TraceRecord, FlowsGoFromEachInputToItsTask) {
     TraceRecord record(t0, {"a", "b", "c"}, 1);
-    record.submitted(1, 0, code(7), "", {});
+    record.submitted(1, 0, code(7), "", {}, 0);
     std::vector<TaskId> inputs{1};
-    record.submitted(2, 0, code(7), "", inputs);
+    record.submitted(2, 0, code(7), "", inputs, 0);
     auto data = record.data(t0, 1, "mpi", {});
     ASSERT_EQ(data.flows.size(), 1u);
     EXPECT_EQ(data.flows[0].from, 1u);
     EXPECT_EQ(data.flows[0].to, 2u);
+}
+
+// The client's own events: when each task was submitted (an element: its chunk's), the
+// results it fetched (asked -> came, from the worker keeping them) and its Releases.
+TEST(TraceRecord, SubmitTimesFetchesAndReleasesAreTheClients) {
+    TraceRecord record(t0, {"a", "b", "c"}, 1);
+    record.submitted(1, 0, code(7), "", {}, ns(t0) + 100);
+    record.submitted(2, 2, code(7), "", {}, ns(t0) + 200);
+    record.answered(2, 1000, 5600, 1200);  // rank 2's clock is 4500 ns ahead: not the client's
+    record.add(2, {.attempts = {run(1, ns(t0) + 5000, ns(t0) + 6000), chunk_run(2, 2, 1, ns(t0) + 6000, ns(t0) + 7000)},
+                   .element_runs = {{0, 1, true, ns(t0) + 6500}}});
+    record.fetch_asked(1, ns(t0) + 3000);
+    record.fetched(1, 2, 1 << 20, ns(t0) + 3700);
+    record.fetched(9, 2, 64, ns(t0) + 3800);  // never asked for: not a transfer
+    record.released(1, ns(t0) + 4000);
+    auto data = record.data(t0 + std::chrono::seconds(1), 1, "mpi", {});
+    ASSERT_EQ(data.slices.size(), 3u);
+    EXPECT_EQ(data.slices[0].submitted_ns, ns(t0) + 100);
+    EXPECT_EQ(data.slices[1].submitted_ns, ns(t0) + 200);
+    EXPECT_EQ(data.slices[2].submitted_ns, ns(t0) + 200) << "an element: its chunk's submit";
+    EXPECT_EQ(data.slices[0].start_ns, ns(t0) + 500) << "the worker's times are moved, the client's are not";
+    ASSERT_EQ(data.transfers.size(), 1u);
+    EXPECT_EQ(data.transfers[0].task, 1u);
+    EXPECT_EQ(data.transfers[0].from, 2);
+    EXPECT_EQ(data.transfers[0].to, 1);
+    EXPECT_EQ(data.transfers[0].bytes, 1u << 20);
+    EXPECT_EQ(data.transfers[0].start_ns, ns(t0) + 3000);
+    EXPECT_EQ(data.transfers[0].end_ns, ns(t0) + 3700);
+    ASSERT_EQ(data.releases.size(), 1u);
+    EXPECT_EQ(data.releases[0].task, 1u);
+    EXPECT_EQ(data.releases[0].at_ns, ns(t0) + 4000);
 }
 
 }  // namespace
