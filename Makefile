@@ -25,6 +25,10 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp \
                  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp
 SANITIZER_CTEST = ctest -j $(JOBS) --output-on-failure -LE "memory|install|bench|slurm|jobscripts|local_twin|compile_fail$(1)" --timeout 600
+# The sanitizer builds optimise at -O1 with line tables only (-g1), as AddressSanitizer's
+# documentation suggests: the stacks they print keep file and line, and a build takes half
+# the time of -O2 -g (8 minutes here for the ASan build before).
+SANITIZER_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DTASKFARM_BUILD_BENCH=OFF
 # ThreadSanitizer also defers the signal handlers of a process a task forked, to a moment of
 # its own choosing: the tests of how those processes end (label fork_signals) cannot hold.
 # GCC 12's AddressSanitizer takes no lock of its allocator around fork: an isolated task's
@@ -60,13 +64,13 @@ fuzz: deps
 	build-fuzz/tests/fuzz/fuzz_wire -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus tests/fuzz/corpus
 
 test-asan: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTASKFARM_SANITIZE=address,undefined -DTASKFARM_BUILD_BENCH=OFF
+	cmake -S . -B build-asan $(SANITIZER_FLAGS) -DTASKFARM_SANITIZE=address,undefined
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && $(SANITIZER_ENV) $(call SANITIZER_CTEST,|fork_in_threads)
 	tests/no_leftover_processes.sh $(CURDIR)/build-asan
 
 test-tsan: deps
-	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTASKFARM_SANITIZE=thread -DTASKFARM_BUILD_BENCH=OFF
+	cmake -S . -B build-tsan $(SANITIZER_FLAGS) -DTASKFARM_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS)
 	cd build-tsan && $(SANITIZER_ENV) $(call SANITIZER_CTEST,|fork_signals)
 	tests/no_leftover_processes.sh $(CURDIR)/build-tsan

@@ -407,7 +407,7 @@ EventBatch decode_events(std::span<const char> bytes) {
         throw ProtocolError("malformed trace events: the chunks' element runs do not add up to those sent");
     // Any 16 bytes are an ElementRun (a run number of 0 is not made, and harmless).
     auto runs = r.get_raw(batch.element_runs.size() * sizeof(ElementRun));
-    std::memcpy(static_cast<void*>(batch.element_runs.data()), runs.data(), runs.size());
+    if (!runs.empty()) std::memcpy(static_cast<void*>(batch.element_runs.data()), runs.data(), runs.size());
     batch.transfers.resize(count(8 + 4 + 8 * 3));
     for (auto& t : batch.transfers) {
         t.task = r.get<std::uint64_t>();
