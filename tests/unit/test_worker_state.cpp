@@ -716,13 +716,19 @@ TEST(WorkerState, ArgumentsTheClientNoLongerHasEndTheTaskUnrun) {
     EXPECT_EQ(state.tasks_fetching_inputs(), 0u);
 }
 
+// Rank 2 of a farm with Options::trace: it records events.
+WorkerState tracing_worker() {
+    auto options = worker_options(1);
+    options.trace = "trace.json";
+    return started_worker(options, 2);
+}
+
+std::int64_t ns(Clock::time_point t) { return t.time_since_epoch().count(); }
+
 // Options::trace: each run of a task, with when it came, started and ended, its bytes in and
 // out, goes to the client when it asks, with the worker's counts at that moment.
 TEST(WorkerState, RecordsEachRunForTheTraceAndSendsItWhenAsked) {
-    auto options = worker_options(1);
-    options.trace = "trace.json";
-    auto state = started_worker(options, 2);
-    auto ns = [](Clock::time_point t) { return t.time_since_epoch().count(); };
+    auto state = tracing_worker();
     state.received(0, detail::Run{task(5)}, t0 + 1ms);
     EXPECT_EQ(state.take_actions(), std::vector<WorkerAction>{execute(0, task(5))});
     ASSERT_TRUE(state.attempt_started(0, t0 + 2ms));
@@ -748,10 +754,7 @@ TEST(WorkerState, RecordsEachRunForTheTraceAndSendsItWhenAsked) {
 // A map's chunk: its run, and apart each run of each element, in the order they ran; sent
 // unasked once 8192 runs have gathered.
 TEST(WorkerState, RecordsAChunksElementRunsAndSendsThemOnceManyHaveGathered) {
-    auto options = worker_options(1);
-    options.trace = "trace.json";
-    auto state = started_worker(options, 2);
-    auto ns = [](Clock::time_point t) { return t.time_since_epoch().count(); };
+    auto state = tracing_worker();
     auto chunk = task(10);
     chunk.elements = 4096;
     auto run_chunk = [&](Clock::time_point at) {
@@ -783,10 +786,7 @@ TEST(WorkerState, RecordsAChunksElementRunsAndSendsThemOnceManyHaveGathered) {
 }
 
 TEST(WorkerState, RecordsAnInputThatCameFromAnotherRank) {
-    auto options = worker_options(1);
-    options.trace = "trace.json";
-    auto state = started_worker(options, 2);
-    auto ns = [](Clock::time_point t) { return t.time_since_epoch().count(); };
+    auto state = tracing_worker();
     auto spec = task(9);
     spec.inputs = {{7, 0, 3}};
     state.received(0, detail::Run{spec}, t0 + 1ms);
