@@ -237,9 +237,17 @@ std::vector<std::shared_ptr<TaskState>> ClientCore::submit_chunk(const TaskCode&
 }
 
 void ClientCore::on_message(int source, Message&& message) {
-    // Events are decoded before the lock is taken: with a trace, a map sends a run per element.
+    // Events are decoded before the lock is taken (with a trace, a map sends a run per
+    // element); a malformed one is an error only from a worker that still counts (below).
     std::optional<EventBatch> events;
-    if (const auto* m = std::get_if<Events>(&message)) events = decode_events(m->batch);
+    std::exception_ptr undecodable;
+    if (const auto* m = std::get_if<Events>(&message)) {
+        try {
+            events = decode_events(m->batch);
+        } catch (const ProtocolError&) {
+            undecodable = std::current_exception();
+        }
+    }
     std::vector<std::shared_ptr<TaskState>> let_go;  // destroyed after the lock is released
     std::lock_guard lock(mutex_);
     struct LetGoAtEnd {
@@ -255,6 +263,7 @@ void ClientCore::on_message(int source, Message&& message) {
             if constexpr (std::is_same_v<M, WorkerLost>) {
                 worker_lost(m.worker);
             } else if constexpr (std::is_same_v<M, Events>) {
+                if (undecodable) std::rethrow_exception(undecodable);
                 if (m.asked_at != 0 && !events->counters.empty())  // for stats()
                     worker_counts_[source] = {m.asked_at, events->counters.back()};
                 if (!trace_ && !events->attempts.empty())
@@ -489,24 +498,6 @@ std::span<const char> ClientCore::outcome(TaskState& task) {
     std::span<const char> bytes(source.payload.data() + element.offset, element.size);
     if (!element.ok) throw_failure(bytes, task.id);
     return bytes;
-}
-
-void ClientCore::prefetch(TaskState& task) {
-    std::lock_guard lock(mutex_);
-    auto& source = carrier(task);
-    if (source.status == TaskStatus::held) request_fetch(source);
-}
-
-void ClientCore::request_fetch(TaskState& task) {
-    if (task.fetch_requested || closed_) return;
-    task.fetch_requested = true;
-    if (trace_) trace_->fetch_asked(task.id, std::chrono::steady_clock::now().time_since_epoch().count());
-    transport_->post(task.holder, Fetch{task.id});
-}
-
-void ClientCore::release(TaskId task) {
-    if (trace_) trace_->released(task, std::chrono::steady_clock::now().time_since_epoch().count());
-    transport_->post(scheduler_rank, Release{task});
 }
 
 void ClientCore::forget(TaskState& task) {

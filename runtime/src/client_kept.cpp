@@ -1,5 +1,6 @@
-// Tasks left to run by fire_and_forget: they run to the end with no Future, the farm waits for
-// them at a normal end, and since nobody calls get() on them, a failure is said in a line.
+// Outcomes kept on workers: fetched when the program asks for one, released when it lets go.
+// And tasks left to run by fire_and_forget: they run to the end with no Future, the farm waits
+// for them at a normal end, and since nobody calls get() on them, a failure is said in a line.
 #include "client_core.hpp"
 
 #include "failure.hpp"
@@ -7,9 +8,28 @@
 #include "roles.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 namespace taskfarm::detail {
+
+void ClientCore::prefetch(TaskState& task) {
+    std::lock_guard lock(mutex_);
+    auto& source = carrier(task);
+    if (source.status == TaskStatus::held) request_fetch(source);
+}
+
+void ClientCore::request_fetch(TaskState& task) {
+    if (task.fetch_requested || closed_) return;
+    task.fetch_requested = true;
+    if (trace_) trace_->fetch_asked(task.id, std::chrono::steady_clock::now().time_since_epoch().count());
+    transport_->post(task.holder, Fetch{task.id});
+}
+
+void ClientCore::release(TaskId task) {
+    if (trace_) trace_->released(task, std::chrono::steady_clock::now().time_since_epoch().count());
+    transport_->post(scheduler_rank, Release{task});
+}
 
 void ClientCore::unowned_task_ended(int source, TaskId task, std::uint32_t elements, const Finished& finished) {
     auto status = finished.outcome == Outcome::value  ? TaskStatus::value
