@@ -64,7 +64,10 @@ TEST(Stats, TasksAreCountedByStateAndWorkersSayWhatTheyRun) {
     EXPECT_EQ(after.failed - before.failed, 1u);
     // Inline, the cancelled task was done before cancel(): it counts as done.
     EXPECT_EQ(after.cancelled - before.cancelled, farm ? 1u : 0u);
-    EXPECT_EQ(after.done - before.done, farm ? 6u : 7u);
+    // In a farm, tasks left running by the tests before this one (abandoned ones) may finish
+    // meanwhile and count too: at least the 6 naps.
+    if (farm) EXPECT_GE(after.done - before.done, 6u);
+    else EXPECT_EQ(after.done - before.done, 7u);
     if (farm) {
         EXPECT_GE(done_on_workers(after) - done_on_workers(before), 7u) << "6 naps and the failure, at least";
     }
